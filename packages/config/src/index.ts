@@ -1,0 +1,7 @@
+export { type ConfigDiff, diffConfig } from './diff.js';
+export { deepFreeze, defaultAdminSocket } from './normalize.js';
+export { type ConfigProblem, formatProblem } from './problems.js';
+export { SCHEMA_URL, schema } from './schema.js';
+export { summarize } from './summary.js';
+export { parseDuration, parseSize } from './units.js';
+export { loadConfigFile, type ValidationResult, validateConfigText } from './validate.js';

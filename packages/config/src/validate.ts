@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import type { ResolvedConfig } from '@rustlb/core';
+import { crossCheck } from './cross-check.js';
+import { deepFreeze, normalize } from './normalize.js';
+import type { ConfigProblem } from './problems.js';
+import type { RawConfig } from './raw.js';
+import { checkSchema } from './schema.js';
+import { parseYaml } from './source.js';
+
+export type ValidationResult =
+  | { readonly ok: true; readonly config: ResolvedConfig; readonly warnings: readonly ConfigProblem[] }
+  | { readonly ok: false; readonly errors: readonly ConfigProblem[]; readonly warnings: readonly ConfigProblem[] };
+
+/**
+ * YAML text → frozen configuration, or every problem found: YAML syntax first (nothing
+ * else can be checked without a document), then the schema, then the cross-references
+ * of every part the schema found well-formed.
+ */
+export function validateConfigText(text: string, configFile: string | null = null): ValidationResult {
+  const source = parseYaml(text);
+  if (source.errors.length > 0) return { ok: false, errors: source.errors, warnings: [] };
+  const given = source.data;
+  if (given === null || given === undefined) {
+    return { ok: false, errors: [{ path: '', line: null, message: 'the configuration is empty' }], warnings: [] };
+  }
+  if (typeof given !== 'object' || Array.isArray(given)) {
+    return { ok: false, errors: [{ path: '', line: 1, message: 'the configuration must be a mapping with frontends and backends' }], warnings: [] };
+  }
+  const data = structuredClone(given) as RawConfig;
+  const schema = checkSchema(data, source.lineOf);
+  const cross = crossCheck(data, given, source.lineOf, schema.brokenPaths);
+  const errors = [...schema.problems, ...cross.errors].sort((x, y) => (x.line ?? 0) - (y.line ?? 0));
+  if (errors.length > 0) return { ok: false, errors, warnings: cross.warnings };
+  return { ok: true, config: deepFreeze(normalize(data, configFile)), warnings: cross.warnings };
+}
+
+/** Reads and validates a file; a missing or unreadable file is one problem, not a throw. */
+export async function loadConfigFile(file: string): Promise<ValidationResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(err);
+    return { ok: false, errors: [{ path: '', line: null, message: `cannot read ${file}: ${why}` }], warnings: [] };
+  }
+  return validateConfigText(text, file);
+}

@@ -1,0 +1,131 @@
+/**
+ * The resolved configuration: what `@rustlb/config` produces after parsing, validation
+ * and normalisation, and what the primary sends to workers. Durations are milliseconds,
+ * sizes are bytes, every default is filled in. It is plain data (JSON-safe) so it can
+ * cross the IPC channel unchanged, and it is deep-frozen once built.
+ */
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'json' | 'pretty';
+export type Algorithm = 'round_robin' | 'weighted' | 'least_connections' | 'ip_hash';
+export type Protocol = 'tcp' | 'http';
+export type HealthCheckType = 'tcp' | 'http';
+
+/** A parsed `host:port`; `host` never carries IPv6 brackets. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface MetricsSettings {
+  readonly enabled: boolean;
+  readonly address: HostPort;
+  readonly path: string;
+}
+
+export interface GlobalConfig {
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly metrics: MetricsSettings;
+  /** `auto` = os.availableParallelism(). */
+  readonly workers: number | 'auto';
+  readonly shutdownDelayMs: number;
+  readonly shutdownTimeoutMs: number;
+  /** Absolute path of the control socket. */
+  readonly adminSocket: string;
+  readonly accessLog: boolean;
+  /** DNS servers for backend hostnames; empty = the system resolver. */
+  readonly resolvers: readonly HostPort[];
+}
+
+export interface HealthCheckSettings {
+  readonly type: HealthCheckType;
+  readonly path: string;
+  readonly expectedStatus: number;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly unhealthyThreshold: number;
+  readonly healthyThreshold: number;
+  readonly cooldownMs: number;
+}
+
+export interface ServerConfig {
+  /** The address exactly as configured (`host:port`). */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+  /** True when `host` is a name to resolve by DNS rather than an IP literal. */
+  readonly dns: boolean;
+}
+
+export interface BackendConfig {
+  readonly name: string;
+  readonly servers: readonly ServerConfig[];
+  readonly healthCheck: HealthCheckSettings;
+  readonly resolveIntervalMs: number;
+}
+
+export interface TcpSettings {
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+export interface HttpTimeouts {
+  readonly clientHeaderMs: number;
+  readonly clientIdleMs: number;
+  readonly connectMs: number;
+  readonly responseMs: number;
+  readonly upstreamIdleMs: number;
+}
+
+/** A header rule: name as configured, value template with `$client_ip` & co. */
+export interface HeaderRule {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface HttpSettings {
+  readonly requestHeaders: readonly HeaderRule[];
+  readonly responseHeaders: readonly HeaderRule[];
+  /** Lower-cased header names. */
+  readonly removeRequestHeaders: readonly string[];
+  readonly removeResponseHeaders: readonly string[];
+  readonly via: boolean;
+  /** CIDRs (`10.0.0.0/8`, `::1/128`) whose X-Forwarded-Proto/-Host are kept. */
+  readonly trustedProxies: readonly string[];
+  readonly maxHeaderSize: number;
+  readonly timeouts: HttpTimeouts;
+}
+
+export interface RouteConfig {
+  /** Lower-cased; exact, or `*.example.com` (any depth of subdomain). */
+  readonly host: string | null;
+  readonly pathPrefix: string | null;
+  /** Upper-cased method names. */
+  readonly methods: readonly string[] | null;
+  readonly backend: string;
+  /** Null = the frontend's algorithm. */
+  readonly algorithm: Algorithm | null;
+}
+
+export interface FrontendConfig {
+  readonly name: string;
+  /** `listen` exactly as configured. */
+  readonly listenText: string;
+  readonly listen: HostPort;
+  readonly protocol: Protocol;
+  readonly backend: string;
+  readonly algorithm: Algorithm;
+  readonly maxConnections: number | null;
+  readonly tcp: TcpSettings;
+  readonly http: HttpSettings;
+  readonly routes: readonly RouteConfig[];
+}
+
+export interface ResolvedConfig {
+  readonly global: GlobalConfig;
+  readonly healthCheckDefaults: HealthCheckSettings;
+  readonly frontends: readonly FrontendConfig[];
+  readonly backends: readonly BackendConfig[];
+}

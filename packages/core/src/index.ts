@@ -1,0 +1,36 @@
+export { formatHostPort, isHostname, normalizeIp, parseHostPort } from './address.js';
+export { cidrBlockList, parseCidr } from './cidr.js';
+export type {
+  Algorithm,
+  BackendConfig,
+  FrontendConfig,
+  GlobalConfig,
+  HeaderRule,
+  HealthCheckSettings,
+  HealthCheckType,
+  HostPort,
+  HttpSettings,
+  HttpTimeouts,
+  LogFormat,
+  LogLevel,
+  MetricsSettings,
+  Protocol,
+  ResolvedConfig,
+  RouteConfig,
+  ServerConfig,
+  TcpSettings,
+} from './config-types.js';
+export {
+  CONTROL_COMMANDS,
+  type ControlCommand,
+  type ControlError,
+  type ControlRequest,
+  type ControlResponse,
+  type ReloadResult,
+  type ServerStatusLine,
+  type StatusResult,
+  type WorkerStatus,
+} from './control.js';
+export { ERROR_CODES, type ErrorCode, type ErrorCodeInfo, errorMessage, isRustlbError, RustlbError } from './errors.js';
+export { type AdminState, isServerAvailable, type ServerEntry, serverKey, type Topology } from './topology.js';
+export { VERSION } from './version.js';

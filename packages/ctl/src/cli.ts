@@ -1,0 +1,118 @@
+import { type ControlCommand, isRustlbError, type ReloadResult, type StatusResult, VERSION } from '@rustlb/core';
+import yargs from 'yargs';
+import { request } from './client.js';
+import { reloadOutcome } from './commands/reload.js';
+import { restartOutcome } from './commands/restart-workers.js';
+import { serverStateOutcome } from './commands/server-state.js';
+import { statusOutcome } from './commands/status.js';
+import { validateOutcome } from './commands/validate.js';
+import { EXIT, type Outcome } from './output.js';
+import { findSocket } from './socket-path.js';
+
+interface Args {
+  _: (string | number)[];
+  config?: string;
+  socket?: string;
+  json: boolean;
+  server?: string;
+  file?: string;
+}
+
+/** Commands that talk to the daemon, with how long they may take to answer. */
+const TIMEOUTS: Readonly<Record<ControlCommand, number>> = {
+  reload: 60_000,
+  status: 15_000,
+  drain: 10_000,
+  enable: 10_000,
+  disable: 10_000,
+  'restart-workers': 600_000,
+};
+
+function parse(argv: readonly string[]): { args: Args } | { exit: number } {
+  let failure: string | null = null;
+  const serverArg = (y: ReturnType<typeof yargs>) => y.positional('server', { type: 'string', describe: 'BACKEND/ADDRESS, e.g. web/10.0.0.1:8080' });
+  const args = yargs([...argv])
+    .scriptName('rustlb-ctl')
+    .usage('Usage: $0 [--config FILE | --socket PATH] [--json] <command>\n\nControls a running rustlb over its control socket.')
+    .command('reload', 're-read and validate the config; apply it everywhere or keep the old one')
+    .command('status', 'version, uptime, generation, workers, frontends, backends and servers')
+    .command('validate <file>', 'validate a configuration file (no daemon needed)', (y) => y.positional('file', { type: 'string' }))
+    .command('drain <server>', 'no new requests or connections for a server; existing ones finish', serverArg)
+    .command('enable <server>', 'return a server to rotation (health decides)', serverArg)
+    .command('disable <server>', 'maintenance: like drain, with health checks paused', serverArg)
+    .command('restart-workers', 'rolling restart of the workers, without losing a request')
+    .option('config', { alias: 'c', type: 'string', requiresArg: true, describe: 'the config file rustlb runs with (finds its control socket)' })
+    .option('socket', { type: 'string', requiresArg: true, describe: 'path of the control socket' })
+    .option('json', { type: 'boolean', default: false, describe: 'answer in JSON' })
+    .demandCommand(1, 'name a command')
+    .epilogue('Exit codes: 0 ok; 1 refused or failed (e.g. a rejected reload); 2 invalid usage; 3 rustlb is not running.')
+    .version(VERSION)
+    .alias('version', 'V')
+    .help()
+    .alias('help', 'h')
+    .strict()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      failure = msg ?? err?.message ?? 'invalid usage';
+    })
+    .parseSync() as unknown as Args;
+  if (failure !== null) {
+    process.stderr.write(`rustlb-ctl: ${failure}\nTry 'rustlb-ctl --help'.\n`);
+    return { exit: EXIT.usage };
+  }
+  if (argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V')) return { exit: EXIT.ok };
+  return { args };
+}
+
+async function run(args: Args): Promise<Outcome> {
+  const command = String(args._[0]);
+  if (command === 'validate') return validateOutcome(args.file as string, args.json);
+  let socket: string | null;
+  try {
+    socket = findSocket({ socket: args.socket, config: args.config });
+  } catch (err) {
+    return {
+      exitCode: EXIT.usage,
+      stdout: '',
+      stderr: `rustlb-ctl: cannot read ${args.config}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`,
+    };
+  }
+  if (socket === null) {
+    return { exitCode: EXIT.usage, stdout: '', stderr: 'rustlb-ctl: name the daemon with --config FILE or --socket PATH (or set RUSTLB_SOCKET)\n' };
+  }
+  const cmd = command as ControlCommand;
+  const answer = await request(socket, cmd, args.server, TIMEOUTS[cmd]);
+  if (!answer.ok) {
+    const out = args.json ? `${JSON.stringify(answer.error, null, 2)}\n` : '';
+    return { exitCode: EXIT.refused, stdout: out, stderr: args.json ? '' : `rustlb-ctl: ${answer.error.message}\n` };
+  }
+  switch (cmd) {
+    case 'reload':
+      return reloadOutcome(answer.result as ReloadResult, args.json);
+    case 'status':
+      return statusOutcome(answer.result as StatusResult, args.json);
+    case 'restart-workers':
+      return restartOutcome(answer.result as { restarted: number[] }, args.json);
+    default:
+      return serverStateOutcome(answer.result as { server: string; state: string }, args.json);
+  }
+}
+
+/** `rustlb-ctl`: resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parse(argv);
+  if ('exit' in parsed) return parsed.exit;
+  try {
+    const outcome = await run(parsed.args);
+    process.stdout.write(outcome.stdout);
+    if (outcome.stderr !== undefined) process.stderr.write(outcome.stderr);
+    return outcome.exitCode;
+  } catch (err) {
+    if (isRustlbError(err) && err.code === 'RLB_ERR_NOT_RUNNING') {
+      process.stderr.write(`rustlb-ctl: ${err.message}\n`);
+      return EXIT.notRunning;
+    }
+    process.stderr.write(`rustlb-ctl: ${(err as Error).message}\n`);
+    return EXIT.refused;
+  }
+}

@@ -1,0 +1,45 @@
+import type { StatusResult } from '@rustlb/core';
+import { bytes, duration, EXIT, json, type Outcome, table } from '../output.js';
+
+export function statusOutcome(s: StatusResult, asJson: boolean): Outcome {
+  if (asJson) return { exitCode: EXIT.ok, stdout: json(s) };
+  const out: string[] = [];
+  out.push(`rustlb ${s.version}, pid ${s.pid}, up ${duration(s.uptimeSeconds)}${s.draining ? ', SHUTTING DOWN' : ''}${s.ready ? ', ready' : ', NOT ready'}`);
+  out.push(`config ${s.configFile}, generation ${s.generation}`);
+  out.push('');
+  out.push('workers:');
+  out.push(
+    table([
+      ['  slot', 'pid', 'state', 'uptime', 'gen', 'cpu%', 'rss', 'conns', 'requests', 'restarts'],
+      ...s.workers.map((w) => [
+        `  ${w.slot}`,
+        String(w.pid),
+        w.state + (w.crashLoop ? ' (crash loop)' : ''),
+        duration(w.uptimeSeconds),
+        String(w.generation),
+        w.cpuPercent === null ? '-' : String(w.cpuPercent),
+        bytes(w.rssBytes),
+        w.activeConnections === null ? '-' : String(w.activeConnections),
+        w.requests === null ? '-' : String(w.requests),
+        String(w.restarts),
+      ]),
+    ]),
+  );
+  out.push('');
+  out.push('frontends:');
+  out.push(table(s.frontends.map((f) => [`  ${f.name}`, f.protocol, f.listen, `-> ${f.backend}`, f.algorithm])));
+  out.push('');
+  out.push('backends:');
+  for (const b of s.backends) {
+    out.push(`  ${b.name}${b.servers.length === 0 ? ' (no servers)' : ''}`);
+    if (b.servers.length > 0) {
+      out.push(
+        table([
+          ['    server', 'health', 'state', 'weight', 'in-flight', 'last check'],
+          ...b.servers.map((v) => [`    ${v.server}`, v.healthy ? 'UP' : 'DOWN', v.state, String(v.weight), String(v.activeRequests), v.lastCheck ?? '-']),
+        ]),
+      );
+    }
+  }
+  return { exitCode: EXIT.ok, stdout: `${out.join('\n')}\n` };
+}

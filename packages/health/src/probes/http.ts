@@ -1,0 +1,44 @@
+import { request } from 'node:http';
+import { isIP } from 'node:net';
+import { VERSION } from '@rustlb/core';
+import { failureReason, type ProbeResult, type ProbeTarget } from './result.js';
+
+export interface HttpProbeTarget extends ProbeTarget {
+  readonly path: string;
+  readonly expectedStatus: number;
+}
+
+const USER_AGENT = `rustlb/${VERSION} health-check`;
+
+/** Layer 7 check: GET path answers expected_status within the timeout (body drained). */
+export function probeHttp(target: HttpProbeTarget): Promise<ProbeResult> {
+  const started = performance.now();
+  const hostHeader = isIP(target.host) === 6 ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (ok: boolean, reason: string | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve({ ok, reason, durationMs: performance.now() - started });
+    };
+    const req = request({
+      host: target.host,
+      port: target.port,
+      path: target.path,
+      method: 'GET',
+      agent: false,
+      headers: { host: hostHeader, 'user-agent': USER_AGENT, connection: 'close', accept: '*/*' },
+    });
+    const timer = setTimeout(() => done(false, 'timeout'), target.timeoutMs);
+    req.once('response', (res) => {
+      const status = res.statusCode ?? 0;
+      res.on('error', () => {});
+      res.resume();
+      res.once('end', () => done(status === target.expectedStatus, status === target.expectedStatus ? null : `bad status ${status}`));
+    });
+    req.once('error', (err) => done(false, failureReason(err)));
+    req.end();
+  });
+}

@@ -1,0 +1,18 @@
+import { connect } from 'node:net';
+import { failureReason, type ProbeResult, type ProbeTarget } from './result.js';
+
+/** Layer 4 check: the server accepts a TCP connection within the timeout. */
+export function probeTcp(target: ProbeTarget): Promise<ProbeResult> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const socket = connect({ host: target.host, port: target.port });
+    const done = (ok: boolean, reason: string | null) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ ok, reason, durationMs: performance.now() - started });
+    };
+    const timer = setTimeout(() => done(false, 'timeout'), target.timeoutMs);
+    socket.once('connect', () => done(true, null));
+    socket.once('error', (err) => done(false, failureReason(err)));
+  });
+}

@@ -1,0 +1,322 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ErrorCode, errorMessage, normalizeIp } from '@rustlb/core';
+import { logHttpAccess } from '@rustlb/telemetry';
+import { Client, type Dispatcher } from 'undici';
+import type { ProxyContext } from '../context.js';
+import type { ServerSlot } from '../server-slot.js';
+import { errorBody, statusOf } from './error-page.js';
+import { incomingRequestId, requestHeaders, responseHeaders } from './headers.js';
+import type { HttpState } from './http-state.js';
+import { hasBody, IDEMPOTENT } from './request-checks.js';
+import type { RouteTarget } from './route.js';
+import type { TemplateVars } from './template.js';
+import { classifyUpstreamError, failureCode, type UpstreamFailure } from './upstream-errors.js';
+
+const kExchange = Symbol('rustlb.exchange');
+const kBytesRead = Symbol('rustlb.bytesRead');
+const kBytesWritten = Symbol('rustlb.bytesWritten');
+
+type TrackedResponse = ServerResponse & { [kExchange]?: Exchange };
+type TrackedSocket = IncomingMessage['socket'] & { [kBytesRead]?: number; [kBytesWritten]?: number };
+
+/** The response went away before it finished: the client left, so stop the upstream side. */
+function onResponseClose(this: TrackedResponse): void {
+  const exchange = this[kExchange];
+  if (exchange !== undefined && !this.writableFinished) exchange.clientGone();
+}
+
+/** Status recorded when the client leaves before any response (nginx's convention). */
+const CLIENT_CLOSED = 499;
+
+/** The exchange the response belongs to, if it is being proxied now. */
+export function exchangeOf(res: ServerResponse): Exchange | undefined {
+  return (res as TrackedResponse)[kExchange];
+}
+
+/**
+ * One proxied request: picks a server, forwards the request through the server's
+ * connection pool, streams the answer back with backpressure, retries what is safe to
+ * retry, and records the outcome once. It is undici's dispatch handler for each
+ * attempt (the callback interface undici uses internally, so no adapter sits between).
+ */
+export class Exchange implements Dispatcher.DispatchHandler {
+  readonly #ctx: ProxyContext;
+  readonly #state: HttpState;
+  readonly #target: RouteTarget;
+  readonly #req: IncomingMessage;
+  readonly #res: TrackedResponse;
+  readonly #started: number;
+  readonly #vars: TemplateVars;
+  readonly #requestId: string;
+  readonly #withBody: boolean;
+  #slot: ServerSlot | null = null;
+  #avoid: Set<ServerSlot> | null = null;
+  #abort: ((err?: Error) => void) | null = null;
+  #resume: (() => void) | null = null;
+  #oneShot: Client | null = null;
+  #freshRetried = false;
+  #status = 0;
+  #gone = false;
+  #done = false;
+
+  constructor(ctx: ProxyContext, state: HttpState, target: RouteTarget, req: IncomingMessage, res: ServerResponse, started: number) {
+    this.#ctx = ctx;
+    this.#state = state;
+    this.#target = target;
+    this.#req = req;
+    this.#res = res as TrackedResponse;
+    this.#started = started;
+    const socket = req.socket;
+    this.#vars = {
+      clientIp: normalizeIp(socket.remoteAddress),
+      clientPort: String(socket.remotePort ?? ''),
+      backendName: target.backend.name,
+      backendAddr: '',
+    };
+    this.#requestId = state.requestIdRule?.render(this.#vars) ?? incomingRequestId(req) ?? ctx.ids.next();
+    this.#withBody = hasBody(req);
+  }
+
+  get requestId(): string {
+    return this.#requestId;
+  }
+
+  start(): void {
+    this.#res[kExchange] = this;
+    this.#res.on('close', onResponseClose);
+    this.#next();
+  }
+
+  /** Picks a server not yet tried and sends the request there, or answers 503/the last failure. */
+  #next(failure: UpstreamFailure | null = null): void {
+    const slot = this.#target.balancer.pick(this.#vars.clientIp, this.#avoid) as ServerSlot | null;
+    if (slot === null) {
+      if (failure === null) {
+        this.#target.backend.warnNoServer(this.#ctx.logger);
+        this.#answer('RLB_ERR_NO_SERVER', null);
+      } else {
+        this.#answer(failureCode(failure), null);
+      }
+      return;
+    }
+    this.#send(slot, false);
+  }
+
+  #send(slot: ServerSlot, fresh: boolean): void {
+    this.#slot = slot;
+    slot.localActive++;
+    this.#ctx.hooks.activeChanged(slot);
+    this.#vars.backendAddr = slot.address;
+    const req = this.#req;
+    let dispatcher: Dispatcher;
+    if (fresh) {
+      // A new connection of its own, so a retry cannot land on another stale pooled one.
+      this.#oneShot = new Client(slot.origin, { pipelining: 1, connectTimeout: this.#state.pool.connectMs, keepAliveTimeout: 1 });
+      dispatcher = this.#oneShot;
+    } else {
+      dispatcher = slot.pool(this.#state.pool);
+    }
+    let path = req.url as string;
+    if (path.charCodeAt(0) !== 47 /* / */ && path !== '*') path = originForm(path);
+    dispatcher.dispatch(
+      {
+        path,
+        method: req.method as string,
+        headers: requestHeaders({ req, state: this.#state, vars: this.#vars, requestId: this.#requestId, trustedPeer: this.#trustedPeer(), upgrade: false }),
+        body: this.#withBody ? req : null,
+        headersTimeout: this.#state.responseTimeoutMs,
+        bodyTimeout: this.#state.responseTimeoutMs,
+      },
+      this,
+    );
+  }
+
+  #trustedPeer(): boolean {
+    return this.#state.trusted !== null && this.#state.isTrusted(this.#vars.clientIp);
+  }
+
+  #release(): void {
+    const slot = this.#slot;
+    if (slot === null) return;
+    slot.localActive--;
+    this.#ctx.hooks.activeChanged(slot);
+    if (this.#oneShot !== null) {
+      this.#oneShot.close().catch(() => {});
+      this.#oneShot = null;
+    }
+  }
+
+  // ---- undici's dispatch handler -------------------------------------------------
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#gone) abort(new Error('client closed the connection'));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    // 1xx interim answers (102, 103) are not relayed; the final answer follows.
+    if (statusCode < 200) return true;
+    this.#status = statusCode;
+    this.#resume = resume;
+    const slot = this.#slot as ServerSlot;
+    this.#ctx.hooks.passiveSuccess(slot);
+    const headers = responseHeaders(rawHeaders, this.#state, this.#vars, this.#requestId, this.#ctx.draining || this.#state.closing);
+    try {
+      this.#res.writeHead(statusCode, statusText, headers);
+    } catch (err) {
+      // Node refused a header the upstream sent (invalid characters): treat as a bad response.
+      this.#ctx.logger.warn({ requestId: this.#requestId, server: slot.key, err: errorMessage(err) }, 'invalid upstream response header');
+      this.#status = 0;
+      this.#abort?.(new Error('invalid upstream response header'));
+      return false;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#res.write(chunk)) return true;
+    this.#res.once('drain', this.#resume as () => void);
+    return false;
+  }
+
+  onComplete(): void {
+    this.#release();
+    this.#res.end();
+    this.#finish(this.#status, null);
+  }
+
+  onError(err: Error): void {
+    this.#release();
+    const slot = this.#slot as ServerSlot;
+    if (this.#gone || this.#req.socket.destroyed) {
+      this.#finish(this.#status === 0 ? CLIENT_CLOSED : this.#status, 'RLB_ERR_CLIENT_ABORTED');
+      return;
+    }
+    const failure = classifyUpstreamError(err);
+    if (this.#res.headersSent) {
+      // A response byte reached the client: nothing may be retried. Closing the client
+      // connection tells it the response is incomplete (never a fake complete one).
+      this.#ctx.logger.warn({ requestId: this.#requestId, server: slot.key, err: errorMessage(err) }, 'upstream failed mid-response');
+      if (failure === 'response-timeout') this.#ctx.hooks.passiveFailure(slot, 'response-timeout');
+      this.#res.destroy();
+      this.#finish(this.#status, failureCode(failure));
+      return;
+    }
+    // The body has not been read yet when the connection failed, so it can still be sent elsewhere.
+    const bodyUntouched = !this.#withBody || !this.#req.readableDidRead;
+    switch (failure) {
+      case 'connect-refused':
+      case 'connect-timeout':
+        this.#ctx.hooks.passiveFailure(slot, failure === 'connect-refused' ? 'refused' : 'connect-timeout');
+        if (bodyUntouched) {
+          this.#avoid ??= new Set();
+          this.#avoid.add(slot);
+          this.#next(failure);
+          return;
+        }
+        break;
+      case 'reset':
+        // Often a pooled connection the server closed while idle: one more try on a new connection.
+        if (!this.#freshRetried && !this.#withBody && IDEMPOTENT.has(this.#req.method as string)) {
+          this.#freshRetried = true;
+          this.#send(slot, true);
+          return;
+        }
+        this.#ctx.hooks.passiveFailure(slot, 'reset');
+        break;
+      case 'response-timeout':
+        this.#ctx.hooks.passiveFailure(slot, 'response-timeout');
+        break;
+      default:
+        break;
+    }
+    this.#ctx.logger.warn({ requestId: this.#requestId, server: slot.key, err: errorMessage(err), failure }, 'upstream request failed');
+    this.#answer(failureCode(failure), null);
+  }
+
+  // ---------------------------------------------------------------------------------
+
+  /** The client left: abort the upstream request (its handler then finishes the record). */
+  clientGone(): void {
+    if (this.#gone || this.#done) return;
+    this.#gone = true;
+    if (this.#abort !== null) this.#abort(new Error('client closed the connection'));
+  }
+
+  /** Answers with an error of rustlb's own, unless a response has begun. */
+  fail(code: ErrorCode, detail: string | null): void {
+    this.#abort?.(new Error(detail ?? code));
+    this.#answer(code, detail);
+  }
+
+  #answer(code: ErrorCode, detail: string | null): void {
+    const res = this.#res;
+    const status = statusOf(code);
+    if (!res.headersSent && !res.destroyed) {
+      const body = errorBody(code, this.#requestId, detail);
+      // After a malformed request the connection's framing cannot be trusted: close it.
+      const close = status === 400 || status === 408 || status === 431 || this.#ctx.draining || this.#state.closing;
+      res.writeHead(status, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': Buffer.byteLength(body),
+        'X-Request-ID': this.#requestId,
+        ...(close ? { Connection: 'close' } : {}),
+      });
+      res.end(body);
+    }
+    this.#finish(status, code);
+  }
+
+  #finish(status: number, error: ErrorCode | null): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#res[kExchange] = undefined;
+    const seconds = (performance.now() - this.#started) / 1000;
+    const target = this.#target;
+    const method = this.#req.method as string;
+    target.metrics.request(method, status, seconds);
+    const socket = this.#req.socket as TrackedSocket;
+    const read = socket.bytesRead;
+    const written = socket.bytesWritten;
+    const bytesIn = read - (socket[kBytesRead] ?? 0);
+    const bytesOut = written - (socket[kBytesWritten] ?? 0);
+    socket[kBytesRead] = read;
+    socket[kBytesWritten] = written;
+    target.metrics.bytes(bytesIn, bytesOut);
+    if (this.#ctx.accessLog) {
+      logHttpAccess(this.#ctx.logger, {
+        requestId: this.#requestId,
+        frontend: this.#state.frontend.name,
+        backend: target.backend.name,
+        server: this.#slot?.address ?? '',
+        clientIp: this.#vars.clientIp,
+        method,
+        path: this.#req.url ?? '',
+        status,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+        bytesIn,
+        bytesOut,
+        ...(error === null ? {} : { error }),
+      });
+    }
+  }
+}
+
+/** `http://host/x?y` → `/x?y` (RFC 9112 §3.2.2: the authority already became the Host). */
+function originForm(url: string): string {
+  const afterScheme = url.indexOf('//') + 2;
+  const slash = url.indexOf('/', afterScheme);
+  const query = url.indexOf('?', afterScheme);
+  if (slash < 0) return query < 0 ? '/' : `/${url.slice(query)}`;
+  return query >= 0 && query < slash ? `/${url.slice(query)}` : url.slice(slash);
+}
+
+/** Byte counters for a socket that carried no proxied request (a rejected one): the rest since the last request. */
+export function unaccountedBytes(socket: IncomingMessage['socket']): { bytesIn: number; bytesOut: number } {
+  const s = socket as TrackedSocket;
+  const bytesIn = s.bytesRead - (s[kBytesRead] ?? 0);
+  const bytesOut = s.bytesWritten - (s[kBytesWritten] ?? 0);
+  s[kBytesRead] = s.bytesRead;
+  s[kBytesWritten] = s.bytesWritten;
+  return { bytesIn, bytesOut };
+}

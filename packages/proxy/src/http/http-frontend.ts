@@ -1,0 +1,235 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type ErrorCode, normalizeIp } from '@rustlb/core';
+import { logHttpAccess } from '@rustlb/telemetry';
+import type { ProxyContext } from '../context.js';
+import { FrontendListener } from '../listener.js';
+import { rawErrorResponse, statusOf } from './error-page.js';
+import { Exchange, exchangeOf, unaccountedBytes } from './exchange.js';
+import type { HttpState } from './http-state.js';
+import { requestProblem } from './request-checks.js';
+import { handleUpgrade, type Tunnel } from './upgrade.js';
+
+/** Node's server with the two settings it reads per connection but does not type. */
+type ProxyServer = Server & { frontend: HttpFrontend; maxHeaderSize: number; connectionsCheckingInterval: number };
+
+const kOpen = Symbol('rustlb.open');
+type CountedSocket = Socket & { [kOpen]?: HttpFrontend };
+
+function onRequest(this: ProxyServer, req: IncomingMessage, res: ServerResponse): void {
+  this.frontend.request(req, res);
+}
+
+function onUpgrade(this: ProxyServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const fe = this.frontend;
+  handleUpgrade(fe.ctx, fe.state, req, socket, head, fe.tunnels);
+}
+
+function onConnect(_req: IncomingMessage, socket: Duplex): void {
+  socket.on('error', () => {});
+  socket.end(rawErrorResponse('RLB_ERR_NOT_IMPLEMENTED', null, 'CONNECT is not supported'));
+}
+
+/** Node's parser refused the bytes: answer 400/408/431 when nothing is being answered yet, and close. */
+function onClientError(this: ProxyServer, err: NodeJS.ErrnoException, socket: Duplex): void {
+  this.frontend.clientError(err, socket as Socket);
+}
+
+function onSocketClose(this: CountedSocket): void {
+  this[kOpen]?.connectionClosed(this);
+}
+
+const PARSER_ERRORS: Readonly<Record<string, ErrorCode>> = {
+  HPE_HEADER_OVERFLOW: 'RLB_ERR_HEADERS_TOO_LARGE',
+  ERR_HTTP_REQUEST_TIMEOUT: 'RLB_ERR_CLIENT_TIMEOUT',
+};
+
+/**
+ * One `protocol: http` frontend in a worker: Node's HTTP server (strict parser, never
+ * lenient) fed by a FrontendListener, with the frontend's current HttpState swapped in
+ * on reload. The server itself never listens; the listener hands it connections.
+ */
+export class HttpFrontend {
+  readonly ctx: ProxyContext;
+  state: HttpState;
+  readonly tunnels = new Set<Tunnel>();
+  readonly #server: ProxyServer;
+  readonly #listener: FrontendListener;
+  #open = 0;
+
+  constructor(ctx: ProxyContext, state: HttpState) {
+    this.ctx = ctx;
+    this.state = state;
+    const t = state.frontend.http.timeouts;
+    this.#server = createServer({
+      maxHeaderSize: state.frontend.http.maxHeaderSize,
+      requireHostHeader: true,
+      insecureHTTPParser: false,
+      joinDuplicateHeaders: false,
+      headersTimeout: t.clientHeaderMs,
+      // Bodies may take as long as they take (uploads); the head has its own timeout.
+      requestTimeout: 0,
+      keepAliveTimeout: t.clientIdleMs,
+      connectionsCheckingInterval: checkingInterval(t.clientHeaderMs),
+      noDelay: true,
+    }) as ProxyServer;
+    this.#server.frontend = this;
+    this.#server.on('request', onRequest);
+    this.#server.on('upgrade', onUpgrade);
+    this.#server.on('connect', onConnect);
+    this.#server.on('clientError', onClientError);
+    // The server does not listen itself, so start its timeout bookkeeping (headersTimeout) by hand.
+    this.#server.emit('listening');
+    this.#listener = new FrontendListener((socket) => this.#accept(socket));
+  }
+
+  get name(): string {
+    return this.state.frontend.name;
+  }
+
+  listen(workers: number): Promise<void> {
+    this.#applyLimit(workers);
+    return this.#listener.listen(this.state.frontend.listen, this.name);
+  }
+
+  /** A new generation for this frontend (same name, protocol and address). */
+  update(state: HttpState, workers: number): void {
+    this.state = state;
+    const t = state.frontend.http.timeouts;
+    const server = this.#server;
+    server.maxHeaderSize = state.frontend.http.maxHeaderSize;
+    server.headersTimeout = t.clientHeaderMs;
+    server.keepAliveTimeout = t.clientIdleMs;
+    const interval = checkingInterval(t.clientHeaderMs);
+    if (server.connectionsCheckingInterval !== interval) {
+      server.connectionsCheckingInterval = interval;
+      server.emit('listening');
+    }
+    this.#applyLimit(workers);
+  }
+
+  #applyLimit(workers: number): void {
+    const max = this.state.frontend.maxConnections;
+    this.#listener.setLimit(max === null ? null : Math.max(1, Math.ceil(max / workers)));
+  }
+
+  /** Client connections open now (including upgraded ones). */
+  get openConnections(): number {
+    return this.#open;
+  }
+
+  #accept(socket: CountedSocket): void {
+    this.#open++;
+    const m = this.state.fallback.metrics;
+    m.connections.inc();
+    m.active.inc();
+    socket[kOpen] = this;
+    socket.once('close', onSocketClose);
+    this.#server.emit('connection', socket);
+    socket.resume();
+  }
+
+  /** @internal */
+  connectionClosed(socket: Socket): void {
+    this.#open--;
+    const m = this.state.fallback.metrics;
+    m.active.dec();
+    const rest = unaccountedBytes(socket);
+    m.bytes(rest.bytesIn, rest.bytesOut);
+  }
+
+  request(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const state = this.state;
+    const problem = requestProblem(req);
+    if (problem !== null) {
+      this.#reject(state, req, res, 'RLB_ERR_BAD_REQUEST', problem, started);
+      return;
+    }
+    if (req.url === '*') {
+      this.#optionsStar(state, req, res, started);
+      return;
+    }
+    new Exchange(this.ctx, state, state.route(req), req, res, started).start();
+  }
+
+  /** A request refused before any server was chosen. */
+  #reject(state: HttpState, req: IncomingMessage, res: ServerResponse, code: ErrorCode, detail: string, started: number): void {
+    const exchange = new Exchange(this.ctx, state, state.fallback, req, res, started);
+    exchange.fail(code, detail);
+  }
+
+  /** `OPTIONS *` asks about the server as a whole: the proxy answers it (undici cannot send asterisk-form). */
+  #optionsStar(state: HttpState, req: IncomingMessage, res: ServerResponse, started: number): void {
+    res.writeHead(200, { Allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH', 'Content-Length': 0, ...(this.ctx.draining ? { Connection: 'close' } : {}) });
+    res.end();
+    state.fallback.metrics.request(req.method as string, 200, (performance.now() - started) / 1000);
+  }
+
+  clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    const code = PARSER_ERRORS[err.code ?? ''] ?? 'RLB_ERR_BAD_REQUEST';
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    // A response in progress for this connection (a body that turned out malformed): answer through it.
+    const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (res !== null && res !== undefined) {
+      const exchange = exchangeOf(res);
+      if (exchange !== undefined && !res.headersSent) exchange.fail(code, err.code ?? null);
+      else socket.destroy();
+      return;
+    }
+    if (socket.bytesWritten > 0 && code === 'RLB_ERR_CLIENT_TIMEOUT') {
+      // An idle keep-alive connection that started a request and stalled: just close it.
+      socket.destroy();
+      return;
+    }
+    const requestId = this.ctx.ids.next();
+    socket.end(rawErrorResponse(code, requestId, null), () => socket.destroy());
+    const state = this.state;
+    const status = statusOf(code);
+    state.fallback.metrics.request('OTHER', status, 0);
+    if (this.ctx.accessLog) {
+      const { bytesIn, bytesOut } = unaccountedBytes(socket);
+      logHttpAccess(this.ctx.logger, {
+        requestId,
+        frontend: state.frontend.name,
+        backend: state.fallback.backend.name,
+        server: '',
+        clientIp: normalizeIp(socket.remoteAddress),
+        method: '',
+        path: '',
+        status,
+        durationMs: 0,
+        bytesIn,
+        bytesOut,
+        error: code,
+      });
+    }
+  }
+
+  /** Shutting down: stop accepting, close idle keep-alive connections (busy ones close after their response). */
+  async stopAccepting(): Promise<void> {
+    await this.#listener.close();
+    this.#server.closeIdleConnections();
+  }
+
+  /** Closes idle connections now (used while draining, as requests complete). */
+  closeIdle(): void {
+    this.#server.closeIdleConnections();
+  }
+
+  /** Everything, now. */
+  destroy(): void {
+    void this.#listener.close();
+    this.#server.closeAllConnections();
+    for (const t of this.tunnels) t.destroy();
+    this.#server.close();
+  }
+}
+
+function checkingInterval(clientHeaderMs: number): number {
+  return Math.max(100, Math.min(1000, Math.floor(clientHeaderMs / 4)));
+}

@@ -1,0 +1,93 @@
+import type { IncomingMessage } from 'node:http';
+import type { BlockList } from 'node:net';
+import { cidrBlockList, type FrontendConfig } from '@rustlb/core';
+import type { WorkerMetrics } from '@rustlb/telemetry';
+import type { PoolSettings } from '../server-slot.js';
+import type { ProxyTables } from '../tables.js';
+import { CompiledRoute, type RouteTarget, routingHost } from './route.js';
+import { type CompiledHeader, compileHeaders } from './template.js';
+
+/** Headers rustlb writes itself on requests: a client copy is dropped first, then ours is added. */
+const OWN_REQUEST_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'via', 'expect', 'http2-settings'];
+const OWN_RESPONSE_HEADERS = ['via', 'x-request-id'];
+
+/**
+ * One HTTP frontend compiled for one configuration generation: routes resolved to
+ * backends and balancers, header rules compiled, metric children bound. Requests take
+ * the state that is current when they arrive and keep it to the end.
+ */
+export class HttpState {
+  readonly frontend: FrontendConfig;
+  readonly tables: ProxyTables;
+  readonly fallback: RouteTarget;
+  readonly routes: readonly CompiledRoute[];
+  readonly requestHeaders: readonly CompiledHeader[];
+  readonly responseHeaders: readonly CompiledHeader[];
+  /** Lower-case names never copied from the client request. */
+  readonly dropRequest: ReadonlySet<string>;
+  /** Lower-case names never copied from the upstream response. */
+  readonly dropResponse: ReadonlySet<string>;
+  /** Lower-case names the configured request rules set. */
+  readonly ruledRequest: ReadonlySet<string>;
+  /** Lower-case names the configured response rules set. */
+  readonly ruledResponse: ReadonlySet<string>;
+  /** A configured X-Request-ID rule: its value is the request id. */
+  readonly requestIdRule: CompiledHeader | null;
+  readonly trusted: BlockList | null;
+  readonly pool: PoolSettings;
+  readonly via: boolean;
+  readonly responseTimeoutMs: number;
+  /** The frontend was removed by a reload: answer with `Connection: close` from now on. */
+  closing = false;
+  /** Any header rule uses $backend_*: the header list depends on the server picked. */
+  readonly perServerHeaders: boolean;
+
+  constructor(frontend: FrontendConfig, tables: ProxyTables, metrics: WorkerMetrics) {
+    this.frontend = frontend;
+    this.tables = tables;
+    const targets = new Map<string, RouteTarget>();
+    const target = (backend: string, algorithm = frontend.algorithm): RouteTarget => {
+      const id = `${backend}\n${algorithm}`;
+      let t = targets.get(id);
+      if (t === undefined) {
+        const table = tables.backends.get(backend);
+        // Validation guarantees the backend exists.
+        if (table === undefined) throw new Error(`no backend ${backend}`);
+        t = { backend: table, balancer: table.balancer(algorithm), metrics: metrics.target(frontend.name, backend) };
+        targets.set(id, t);
+      }
+      return t;
+    };
+    this.fallback = target(frontend.backend);
+    this.routes = frontend.routes.map((r) => new CompiledRoute(r, target(r.backend, r.algorithm ?? frontend.algorithm)));
+    const http = frontend.http;
+    const rules = compileHeaders(http.requestHeaders);
+    this.ruledRequest = new Set(rules.map((h) => h.lower));
+    this.requestIdRule = rules.find((h) => h.lower === 'x-request-id') ?? null;
+    this.requestHeaders = rules.filter((h) => h.lower !== 'x-request-id');
+    this.responseHeaders = compileHeaders(http.responseHeaders);
+    this.ruledResponse = new Set(this.responseHeaders.map((h) => h.lower));
+    this.dropRequest = new Set([...OWN_REQUEST_HEADERS, ...http.removeRequestHeaders, ...rules.map((h) => h.lower)]);
+    this.dropResponse = new Set([...OWN_RESPONSE_HEADERS, ...http.removeResponseHeaders, ...this.responseHeaders.map((h) => h.lower)]);
+    this.trusted = http.trustedProxies.length === 0 ? null : cidrBlockList(http.trustedProxies);
+    this.pool = { connectMs: http.timeouts.connectMs, upstreamIdleMs: http.timeouts.upstreamIdleMs };
+    this.via = http.via;
+    this.responseTimeoutMs = http.timeouts.responseMs;
+    this.perServerHeaders = [...http.requestHeaders, ...http.responseHeaders].some((h) => h.value.includes('$backend_'));
+  }
+
+  route(req: IncomingMessage): RouteTarget {
+    const routes = this.routes;
+    if (routes.length === 0) return this.fallback;
+    const host = routingHost(req);
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i] as CompiledRoute;
+      if (r.matches(host, req)) return r.target;
+    }
+    return this.fallback;
+  }
+
+  isTrusted(ip: string): boolean {
+    return this.trusted?.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4') === true;
+  }
+}

@@ -1,0 +1,123 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { type HostPort, RustlbError } from '@rustlb/core';
+
+const kListener = Symbol('rustlb.listener');
+const kQueued = Symbol('rustlb.queued');
+
+type TrackedSocket = Socket & { [kListener]?: FrontendListener; [kQueued]?: boolean };
+
+function onAdmittedClose(this: TrackedSocket): void {
+  this[kListener]?.released();
+}
+
+function onQueuedClose(this: TrackedSocket): void {
+  this[kListener]?.dequeue(this);
+}
+
+function ignoreError(): void {}
+
+/** Beyond this many waiting connections a worker closes new ones (the kernel backlog is full too by then). */
+const MAX_QUEUE = 1024;
+
+/**
+ * The listening socket of one frontend in one worker (shared with the other workers
+ * through node:cluster). Accepts connections paused and hands them to the frontend;
+ * with `max_connections`, connections beyond the limit wait, unread, until a slot
+ * frees, as they would in the kernel backlog.
+ */
+export class FrontendListener {
+  readonly server: Server;
+  readonly #accept: (socket: Socket) => void;
+  #limit: number | null = null;
+  #open = 0;
+  readonly #queue: TrackedSocket[] = [];
+
+  constructor(accept: (socket: Socket) => void) {
+    this.#accept = accept;
+    this.server = createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (socket) => this.#onConnection(socket));
+    this.server.on('error', ignoreError);
+  }
+
+  listen(address: HostPort, frontend: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        const where = address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+        const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
+        reject(
+          new RustlbError('RLB_ERR_BIND', `frontend "${frontend}" cannot listen on ${where}: ${why}`, {
+            cause: err,
+            details: { code: err.code ?? 'UNKNOWN', address: where },
+          }),
+        );
+      };
+      this.server.once('error', onError);
+      this.server.listen({ host: address.host, port: address.port, backlog: 511 }, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  /** Connections this worker may have open at once (null: no limit). */
+  setLimit(limit: number | null): void {
+    this.#limit = limit;
+    this.#admitWaiting();
+  }
+
+  get open(): number {
+    return this.#open;
+  }
+
+  /** Stops accepting; connections already admitted go on, waiting ones are closed. */
+  close(): Promise<void> {
+    for (const s of this.#queue.splice(0)) s.destroy();
+    return new Promise((resolve) => {
+      if (!this.server.listening) return resolve();
+      this.server.close(() => resolve());
+    });
+  }
+
+  #onConnection(socket: TrackedSocket): void {
+    socket[kListener] = this;
+    if (this.#limit !== null && this.#open >= this.#limit) {
+      if (this.#queue.length >= MAX_QUEUE) {
+        socket.destroy();
+        return;
+      }
+      socket[kQueued] = true;
+      socket.on('error', ignoreError);
+      socket.once('close', onQueuedClose);
+      this.#queue.push(socket);
+      return;
+    }
+    this.#admit(socket);
+  }
+
+  #admit(socket: TrackedSocket): void {
+    this.#open++;
+    socket.once('close', onAdmittedClose);
+    this.#accept(socket);
+  }
+
+  /** @internal an admitted connection closed. */
+  released(): void {
+    this.#open--;
+    this.#admitWaiting();
+  }
+
+  /** @internal a waiting connection went away. */
+  dequeue(socket: TrackedSocket): void {
+    const i = this.#queue.indexOf(socket);
+    if (i >= 0) this.#queue.splice(i, 1);
+  }
+
+  #admitWaiting(): void {
+    while (this.#queue.length > 0 && (this.#limit === null || this.#open < this.#limit)) {
+      const socket = this.#queue.shift() as TrackedSocket;
+      socket.off('close', onQueuedClose);
+      socket.off('error', ignoreError);
+      socket[kQueued] = false;
+      this.#admit(socket);
+    }
+  }
+}

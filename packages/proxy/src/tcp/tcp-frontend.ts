@@ -1,0 +1,211 @@
+import { connect, type Socket } from 'node:net';
+import type { Balancer } from '@rustlb/balancer';
+import { type ErrorCode, type FrontendConfig, normalizeIp } from '@rustlb/core';
+import { logTcpAccess, type MetricsTarget, type WorkerMetrics } from '@rustlb/telemetry';
+import type { ProxyContext } from '../context.js';
+import { FrontendListener } from '../listener.js';
+import type { ServerSlot } from '../server-slot.js';
+import type { BackendTable, ProxyTables } from '../tables.js';
+
+/** A `protocol: tcp` frontend compiled for one generation. */
+export class TcpState {
+  readonly frontend: FrontendConfig;
+  readonly backend: BackendTable;
+  readonly balancer: Balancer;
+  readonly metrics: MetricsTarget;
+
+  constructor(frontend: FrontendConfig, tables: ProxyTables, metrics: WorkerMetrics) {
+    this.frontend = frontend;
+    const table = tables.backends.get(frontend.backend);
+    if (table === undefined) throw new Error(`no backend ${frontend.backend}`);
+    this.backend = table;
+    this.balancer = table.balancer(frontend.algorithm);
+    this.metrics = metrics.target(frontend.name, frontend.backend);
+  }
+}
+
+function ignore(): void {}
+
+/**
+ * One TCP session: bytes both ways unchanged, half-close honoured (a client that ends
+ * its side still receives the rest of the reply), connect timeout with another server
+ * tried on failure, idle timeout, and both sides closed when either fails.
+ */
+class TcpSession {
+  readonly #ctx: ProxyContext;
+  readonly #state: TcpState;
+  readonly #client: Socket;
+  readonly #sessions: Set<TcpSession>;
+  readonly #clientIp: string;
+  readonly #started = performance.now();
+  #upstream: Socket | null = null;
+  #slot: ServerSlot | null = null;
+  #avoid: Set<ServerSlot> | null = null;
+  #error: ErrorCode | null = null;
+  #done = false;
+
+  constructor(ctx: ProxyContext, state: TcpState, client: Socket, sessions: Set<TcpSession>) {
+    this.#ctx = ctx;
+    this.#state = state;
+    this.#client = client;
+    this.#sessions = sessions;
+    this.#clientIp = normalizeIp(client.remoteAddress);
+  }
+
+  start(): void {
+    const client = this.#client;
+    client.on('error', ignore);
+    client.once('close', () => this.#clientClosed());
+    this.#state.metrics.connections.inc();
+    this.#state.metrics.active.inc();
+    this.#connect();
+  }
+
+  #connect(): void {
+    const slot = this.#state.balancer.pick(this.#clientIp, this.#avoid) as ServerSlot | null;
+    if (slot === null) {
+      if (this.#error === null) this.#state.backend.warnNoServer(this.#ctx.logger);
+      this.#error ??= 'RLB_ERR_NO_SERVER';
+      // Nothing to connect to: close at once rather than leave the client waiting.
+      this.#client.destroy();
+      return;
+    }
+    this.#slot = slot;
+    const upstream = connect({ host: slot.host, port: slot.port, noDelay: true, allowHalfOpen: true });
+    const timer = setTimeout(
+      () => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })),
+      this.#state.frontend.tcp.connectTimeoutMs,
+    );
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (this.#upstream === upstream) {
+        this.#error ??= 'RLB_ERR_UPSTREAM_RESET';
+        this.#client.destroy();
+        return;
+      }
+      // Not connected yet: nothing was sent, so another server can be tried.
+      const timedOut = err.code === 'ETIMEDOUT';
+      this.#ctx.hooks.passiveFailure(slot, timedOut ? 'connect-timeout' : 'refused');
+      this.#error = timedOut ? 'RLB_ERR_UPSTREAM_CONNECT_TIMEOUT' : 'RLB_ERR_UPSTREAM_CONNECT';
+      this.#avoid ??= new Set();
+      this.#avoid.add(slot);
+      if (!this.#client.destroyed) this.#connect();
+    });
+    upstream.once('connect', () => {
+      clearTimeout(timer);
+      if (this.#client.destroyed) {
+        upstream.destroy();
+        return;
+      }
+      this.#error = null;
+      this.#splice(slot, upstream);
+    });
+  }
+
+  #splice(slot: ServerSlot, upstream: Socket): void {
+    this.#upstream = upstream;
+    this.#sessions.add(this);
+    slot.localActive++;
+    this.#ctx.hooks.activeChanged(slot);
+    this.#ctx.hooks.passiveSuccess(slot);
+    const client = this.#client;
+    upstream.once('close', () => {
+      if (!client.destroyed) client.destroy();
+    });
+    // pipe() ends the other side when one side ends (half-close) and handles backpressure.
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.setTimeout(this.#state.frontend.tcp.idleTimeoutMs, () => {
+      this.#error = 'RLB_ERR_CLIENT_TIMEOUT';
+      client.destroy();
+    });
+  }
+
+  #clientClosed(): void {
+    const upstream = this.#upstream;
+    if (upstream !== null && !upstream.destroyed) upstream.destroy();
+    this.#finish();
+  }
+
+  /** Ends the session now (shutdown deadline). */
+  destroy(): void {
+    this.#client.destroy();
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#sessions.delete(this);
+    const slot = this.#slot;
+    if (this.#upstream !== null && slot !== null) {
+      slot.localActive--;
+      this.#ctx.hooks.activeChanged(slot);
+    }
+    const m = this.#state.metrics;
+    m.active.dec();
+    const bytesIn = this.#client.bytesRead;
+    const bytesOut = this.#client.bytesWritten;
+    m.bytes(bytesIn, bytesOut);
+    if (this.#ctx.accessLog) {
+      logTcpAccess(this.#ctx.logger, {
+        frontend: this.#state.frontend.name,
+        backend: this.#state.backend.name,
+        server: slot?.address ?? '',
+        clientIp: this.#clientIp,
+        durationMs: Math.round(performance.now() - this.#started),
+        bytesIn,
+        bytesOut,
+        ...(this.#error === null ? {} : { error: this.#error }),
+      });
+    }
+  }
+}
+
+/** One `protocol: tcp` frontend in a worker. */
+export class TcpFrontend {
+  readonly ctx: ProxyContext;
+  state: TcpState;
+  readonly #listener: FrontendListener;
+  readonly #sessions = new Set<TcpSession>();
+
+  constructor(ctx: ProxyContext, state: TcpState) {
+    this.ctx = ctx;
+    this.state = state;
+    this.#listener = new FrontendListener((socket) => new TcpSession(this.ctx, this.state, socket, this.#sessions).start());
+  }
+
+  get name(): string {
+    return this.state.frontend.name;
+  }
+
+  listen(workers: number): Promise<void> {
+    this.#applyLimit(workers);
+    return this.#listener.listen(this.state.frontend.listen, this.name);
+  }
+
+  update(state: TcpState, workers: number): void {
+    this.state = state;
+    this.#applyLimit(workers);
+  }
+
+  #applyLimit(workers: number): void {
+    const max = this.state.frontend.maxConnections;
+    this.#listener.setLimit(max === null ? null : Math.max(1, Math.ceil(max / workers)));
+  }
+
+  get openConnections(): number {
+    return this.#listener.open;
+  }
+
+  /** Sessions go on; only new connections stop. */
+  stopAccepting(): Promise<void> {
+    return this.#listener.close();
+  }
+
+  closeIdle(): void {}
+
+  destroy(): void {
+    void this.#listener.close();
+    for (const s of this.#sessions) s.destroy();
+  }
+}

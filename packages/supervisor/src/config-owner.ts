@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { deepFreeze, type ValidationResult, validateConfigText } from '@rustlb/config';
+import type { LogLevel, ResolvedConfig } from '@rustlb/core';
+import { type FSWatcher, watch } from 'chokidar';
+
+/** Command-line settings that win over the file. */
+export interface Overrides {
+  readonly logLevel?: LogLevel | undefined;
+}
+
+export function applyOverrides(config: ResolvedConfig, overrides: Overrides): ResolvedConfig {
+  if (overrides.logLevel === undefined) return config;
+  return deepFreeze({ ...config, global: { ...config.global, logLevel: overrides.logLevel } });
+}
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** A change event is followed by a read after this quiet time (editors write in bursts). */
+const DEBOUNCE_MS = 200;
+/** A ConfigMap swap or a rename-save can leave no file for an instant: retry the read. */
+const READ_RETRIES = 10;
+const READ_RETRY_MS = 100;
+
+/**
+ * Owns the configuration: the file, the generation in force, validation of new
+ * versions and the watch on the file. It never applies anything itself.
+ */
+export class ConfigOwner {
+  readonly file: string;
+  readonly #overrides: Overrides;
+  current: ResolvedConfig;
+  generation = 1;
+  loadedAt = Date.now();
+  #hash: string | null = null;
+  #watcher: FSWatcher | null = null;
+
+  constructor(file: string, initial: ResolvedConfig, overrides: Overrides, text: string) {
+    this.file = resolve(file);
+    this.#overrides = overrides;
+    this.current = applyOverrides(initial, overrides);
+    this.#hash = sha(text);
+  }
+
+  /** Reads and validates the file (retrying a read that fails right after a change). */
+  async load(): Promise<{ result: ValidationResult; hash: string | null }> {
+    let text: string | null = null;
+    let lastError: NodeJS.ErrnoException | null = null;
+    for (let i = 0; i < READ_RETRIES && text === null; i++) {
+      try {
+        text = await readFile(this.file, 'utf8');
+      } catch (err) {
+        lastError = err as NodeJS.ErrnoException;
+        await new Promise((r) => setTimeout(r, READ_RETRY_MS));
+      }
+    }
+    if (text === null) {
+      const message = `cannot read ${this.file}: ${lastError?.code === 'ENOENT' ? 'no such file' : (lastError?.message ?? 'unknown error')}`;
+      return { result: { ok: false, errors: [{ path: '', line: null, message }], warnings: [] }, hash: null };
+    }
+    const result = validateConfigText(text, this.file);
+    if (!result.ok) return { result, hash: sha(text) };
+    return { result: { ...result, config: applyOverrides(result.config, this.#overrides) }, hash: sha(text) };
+  }
+
+  /** The new configuration is in force. */
+  accept(config: ResolvedConfig, hash: string | null): number {
+    this.current = config;
+    this.generation++;
+    this.loadedAt = Date.now();
+    if (hash !== null) this.#hash = hash;
+    return this.generation;
+  }
+
+  /** Remembers a rejected version, so an unchanged broken file is not retried on every event. */
+  rejected(hash: string | null): void {
+    if (hash !== null) this.#hash = hash;
+  }
+
+  /**
+   * Watches the file's directory (a ConfigMap update swaps the `..data` symlink there,
+   * an editor may save by rename) and calls `onChange` when the content really changed.
+   */
+  watch(onChange: () => void): void {
+    const dir = dirname(this.file);
+    const name = basename(this.file);
+    let timer: NodeJS.Timeout | null = null;
+    const check = async () => {
+      timer = null;
+      try {
+        const text = await readFile(this.file, 'utf8');
+        if (sha(text) !== this.#hash) onChange();
+      } catch {
+        // Vanished for an instant (symlink swap): the reload's own read retries; let it decide.
+        onChange();
+      }
+    };
+    this.#watcher = watch(dir, {
+      ignoreInitial: true,
+      depth: 0,
+      followSymlinks: false,
+      // Only the file itself and Kubernetes' `..data` / `..<timestamp>` entries matter.
+      ignored: (path: string) => path !== dir && basename(path) !== name && !basename(path).startsWith('..'),
+    });
+    this.#watcher.on('all', () => {
+      if (timer !== null) clearTimeout(timer);
+      timer = setTimeout(() => void check(), DEBOUNCE_MS);
+    });
+    this.#watcher.on('error', () => {});
+  }
+
+  async stopWatching(): Promise<void> {
+    await this.#watcher?.close();
+    this.#watcher = null;
+  }
+}

@@ -1,0 +1,4 @@
+import { serverState } from './server-state.js';
+
+/** Back to rotation, as health decides. */
+export const enable = serverState('enabled');

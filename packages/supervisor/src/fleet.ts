@@ -1,0 +1,187 @@
+import cluster, { type Worker } from 'node:cluster';
+import { envelope, isEnvelope, type ToPrimary, type ToWorker } from '@rustlb/core/ipc';
+import type { Logger } from '@rustlb/telemetry';
+
+export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited';
+
+/** One worker process as the primary tracks it. */
+export class WorkerRecord {
+  readonly worker: Worker;
+  readonly slot: number;
+  readonly pid: number;
+  readonly startedAt = Date.now();
+  state: WorkerState = 'starting';
+  readyAt: number | null = null;
+  /** Last configuration generation it acknowledged. */
+  generation = 0;
+  /** We asked it to go (drain, rolling restart, shutdown): its exit is not a crash. */
+  expectedExit = false;
+  killTimer: NodeJS.Timeout | null = null;
+
+  constructor(worker: Worker, slot: number) {
+    this.worker = worker;
+    this.slot = slot;
+    this.pid = worker.process.pid ?? 0;
+  }
+
+  get live(): boolean {
+    return this.state !== 'exited';
+  }
+}
+
+export interface SlotHealth {
+  /** Unexpected exits in a row, each within CRASH_WINDOW_MS of its start. */
+  crashes: number;
+  restarts: number;
+  lastExit: { code: number | null; signal: string | null; at: number } | null;
+  respawnAt: number | null;
+}
+
+export interface FleetOptions {
+  readonly count: number;
+  /** Environment of a worker in `slot` (its index, the worker count, log settings). */
+  readonly env: (slot: number) => Record<string, string>;
+  readonly logger: Logger;
+  readonly onMessage: (record: WorkerRecord, message: ToPrimary) => void;
+  /** A worker process started; send it the configuration. */
+  readonly onFork: (record: WorkerRecord) => void;
+  /** A worker exited; `crashed` when we did not ask it to. */
+  readonly onExit: (record: WorkerRecord, crashed: boolean) => void;
+}
+
+/** A worker that lived less than this before dying counts towards a crash loop. */
+const CRASH_WINDOW_MS = 10_000;
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 30_000;
+
+/**
+ * The worker processes: fork, respawn with capped exponential backoff, deliberate stops
+ * told apart from crashes, and a hard deadline the primary enforces itself (a worker's
+ * `disconnect()` can wait forever on keep-alive sockets).
+ */
+export class Fleet {
+  readonly #options: FleetOptions;
+  readonly #records = new Map<number, WorkerRecord>();
+  readonly #slots = new Map<number, SlotHealth>();
+  readonly #respawnTimers = new Map<number, NodeJS.Timeout>();
+  #stopping = false;
+
+  constructor(options: FleetOptions) {
+    this.#options = options;
+  }
+
+  get count(): number {
+    return this.#options.count;
+  }
+
+  start(): void {
+    for (let slot = 0; slot < this.#options.count; slot++) this.fork(slot);
+  }
+
+  fork(slot: number): WorkerRecord {
+    const worker = cluster.fork(this.#options.env(slot));
+    const record = new WorkerRecord(worker, slot);
+    this.#records.set(worker.id, record);
+    if (!this.#slots.has(slot)) this.#slots.set(slot, { crashes: 0, restarts: 0, lastExit: null, respawnAt: null });
+    worker.on('message', (message: unknown) => {
+      if (isEnvelope(message)) this.#options.onMessage(record, message as ToPrimary);
+    });
+    worker.on('error', (err) => this.#options.logger.warn({ err, worker: slot, workerPid: record.pid }, 'worker IPC error'));
+    worker.on('exit', (code, signal) => this.#exited(record, code, signal));
+    this.#options.logger.info({ worker: slot, workerPid: record.pid }, 'worker forked');
+    this.#options.onFork(record);
+    return record;
+  }
+
+  send(record: WorkerRecord, message: ToWorker): void {
+    if (!record.live || !record.worker.isConnected()) return;
+    try {
+      record.worker.send(envelope(message));
+    } catch (err) {
+      this.#options.logger.warn({ err, worker: record.slot }, 'sending to a worker failed');
+    }
+  }
+
+  broadcast(message: ToWorker): void {
+    for (const r of this.#records.values()) if (r.state === 'starting' || r.state === 'ready') this.send(r, message);
+  }
+
+  /** Live workers, oldest first. */
+  live(): WorkerRecord[] {
+    return [...this.#records.values()].filter((r) => r.live);
+  }
+
+  all(): WorkerRecord[] {
+    return [...this.#records.values()];
+  }
+
+  slotHealth(slot: number): SlotHealth | undefined {
+    return this.#slots.get(slot);
+  }
+
+  /** Asks a worker to drain and exit; kills it at the deadline if it has not. */
+  retire(record: WorkerRecord, acceptForMs: number, deadlineMs: number): void {
+    if (!record.live) return;
+    record.expectedExit = true;
+    record.state = 'draining';
+    this.send(record, { kind: 'drain', acceptForMs });
+    record.killTimer = setTimeout(() => {
+      if (!record.live) return;
+      this.#options.logger.warn({ worker: record.slot, workerPid: record.pid }, 'worker did not finish draining in time: killing it');
+      record.worker.process.kill('SIGKILL');
+    }, deadlineMs);
+  }
+
+  /** Resolves when `record` has exited. */
+  exited(record: WorkerRecord): Promise<void> {
+    if (!record.live) return Promise.resolve();
+    return new Promise((resolve) => record.worker.once('exit', () => resolve()));
+  }
+
+  /** Shutdown: every worker drains; no more respawns. Resolves when all are gone. */
+  async stop(acceptForMs: number, timeoutMs: number): Promise<void> {
+    this.#stopping = true;
+    for (const t of this.#respawnTimers.values()) clearTimeout(t);
+    this.#respawnTimers.clear();
+    const live = this.live();
+    for (const r of live) this.retire(r, acceptForMs, acceptForMs + timeoutMs);
+    await Promise.all(live.map((r) => this.exited(r)));
+  }
+
+  /** Second Ctrl-C: no waiting. */
+  killAll(): void {
+    this.#stopping = true;
+    for (const r of this.live()) r.worker.process.kill('SIGKILL');
+  }
+
+  #exited(record: WorkerRecord, code: number | null, signal: string | null): void {
+    record.state = 'exited';
+    if (record.killTimer !== null) clearTimeout(record.killTimer);
+    const crashed = !record.expectedExit && !this.#stopping;
+    const slot = this.#slots.get(record.slot) as SlotHealth;
+    slot.lastExit = { code, signal, at: Date.now() };
+    const log = this.#options.logger;
+    if (!crashed) {
+      log.info({ worker: record.slot, workerPid: record.pid, code, signal }, 'worker exited');
+    } else {
+      slot.crashes = Date.now() - record.startedAt < CRASH_WINDOW_MS ? slot.crashes + 1 : 1;
+      slot.restarts++;
+      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (slot.crashes - 1));
+      slot.respawnAt = Date.now() + delay;
+      log.error(
+        { worker: record.slot, workerPid: record.pid, code, signal, respawnInMs: delay, crashesInARow: slot.crashes },
+        'worker died unexpectedly; respawning',
+      );
+      const timer = setTimeout(() => {
+        this.#respawnTimers.delete(record.slot);
+        slot.respawnAt = null;
+        if (this.#stopping) return;
+        const replacement = this.fork(record.slot);
+        log.info({ worker: record.slot, workerPid: replacement.pid, replaces: record.pid }, 'worker respawned');
+      }, delay);
+      this.#respawnTimers.set(record.slot, timer);
+    }
+    this.#records.delete(record.worker.id);
+    this.#options.onExit(record, crashed);
+  }
+}

@@ -1,0 +1,217 @@
+import type { AdminState, BackendConfig, HealthCheckSettings, ResolvedConfig, Topology } from '@rustlb/core';
+import type { PassiveReport } from '@rustlb/core/ipc';
+import {
+  INITIAL_HEALTH,
+  JitteredScheduler,
+  nextDeadline,
+  type Observation,
+  observePassive,
+  observeProbe,
+  type ProbeResult,
+  probeHttp,
+  probeTcp,
+  type ServerHealth,
+  tick,
+} from '@rustlb/health';
+import type { Logger } from '@rustlb/telemetry';
+import type { PrimaryMetrics } from './primary-metrics.js';
+import { entry, type Member, Membership } from './server-table.js';
+
+interface Tracked {
+  member: Member;
+  settings: HealthCheckSettings;
+  health: ServerHealth;
+  lastCheck: { at: number; ok: boolean; reason: string | null } | null;
+  cooldownTimer: NodeJS.Timeout | null;
+}
+
+export interface ServerStatus {
+  readonly key: string;
+  readonly backend: string;
+  readonly address: string;
+  readonly weight: number;
+  readonly healthy: boolean;
+  readonly admin: AdminState;
+  readonly lastError: string | null;
+  readonly lastCheck: { readonly at: number; readonly ok: boolean; readonly reason: string | null } | null;
+}
+
+/**
+ * Health, decided once for the whole cluster: one probe per server per interval in the
+ * primary, passive failures from every worker counted together, rise/fall and cooldown
+ * by the pure state machine, and the resulting server table pushed to workers by the
+ * caller (`onChange`). Also holds the operators' drain/disable states, which survive
+ * reloads.
+ */
+export class HealthRunner {
+  readonly #logger: Logger;
+  readonly #metrics: PrimaryMetrics;
+  readonly #onChange: () => void;
+  readonly #scheduler = new JitteredScheduler();
+  readonly membership = new Membership();
+  readonly #servers = new Map<string, Tracked>();
+  readonly #admin = new Map<string, AdminState>();
+  #backends: readonly BackendConfig[] = [];
+  #version = 0;
+  #stopped = false;
+
+  constructor(logger: Logger, metrics: PrimaryMetrics, onChange: () => void) {
+    this.#logger = logger;
+    this.#metrics = metrics;
+    this.#onChange = onChange;
+  }
+
+  /** (Re)reads the backends: new servers start healthy and get probes; gone ones stop. */
+  configure(config: ResolvedConfig): void {
+    this.#backends = config.backends;
+    this.membership.prune(config.backends);
+    this.#reconcile();
+  }
+
+  /** DNS answered: membership may have changed. */
+  membershipChanged(): void {
+    this.#reconcile();
+  }
+
+  #reconcile(): void {
+    const wanted = new Map<string, { member: Member; settings: HealthCheckSettings }>();
+    for (const b of this.#backends) for (const m of this.membership.members(b)) wanted.set(m.key, { member: m, settings: b.healthCheck });
+    for (const [key, t] of this.#servers) {
+      if (wanted.has(key)) continue;
+      this.#scheduler.cancel(key);
+      if (t.cooldownTimer !== null) clearTimeout(t.cooldownTimer);
+      this.#servers.delete(key);
+      this.#metrics.backendHealth.remove(t.member.backend, t.member.address);
+    }
+    for (const [key, { member, settings }] of wanted) {
+      const t = this.#servers.get(key);
+      if (t === undefined) {
+        this.#servers.set(key, { member, settings, health: INITIAL_HEALTH, lastCheck: null, cooldownTimer: null });
+        this.#metrics.backendHealth.labels(member.backend, member.address).set(1);
+        this.#schedule(key);
+      } else {
+        const changed = JSON.stringify(t.settings) !== JSON.stringify(settings);
+        t.member = member;
+        t.settings = settings;
+        if (changed) this.#schedule(key);
+      }
+    }
+    this.#changed();
+  }
+
+  #schedule(key: string): void {
+    const t = this.#servers.get(key);
+    if (t === undefined || this.#stopped) return;
+    // Maintenance (disable) pauses the probes; drain keeps them.
+    if (this.#admin.get(key) === 'disabled') {
+      this.#scheduler.cancel(key);
+      return;
+    }
+    this.#scheduler.schedule(key, t.settings.intervalMs, () => this.#probe(key));
+  }
+
+  async #probe(key: string): Promise<void> {
+    const t = this.#servers.get(key);
+    if (t === undefined) return;
+    const s = t.settings;
+    const target = { host: t.member.host, port: t.member.port, timeoutMs: s.timeoutMs };
+    const result: ProbeResult = s.type === 'http' ? await probeHttp({ ...target, path: s.path, expectedStatus: s.expectedStatus }) : await probeTcp(target);
+    // The server may have left (reload, DNS) while the probe ran.
+    if (this.#servers.get(key) !== t || this.#stopped) return;
+    const now = Date.now();
+    t.lastCheck = { at: now, ok: result.ok, reason: result.reason };
+    this.#metrics.healthChecks.labels(t.member.backend, t.member.address, result.ok ? 'success' : 'failure').inc();
+    this.#observe(t, observeProbe(t.health, result.ok, result.reason, now, s), result.ok ? 'health check passed' : `health check failed: ${result.reason}`);
+  }
+
+  /** Failures and successes workers saw on real traffic. */
+  passive(report: PassiveReport): void {
+    const now = Date.now();
+    for (const f of report.failures) {
+      const t = this.#servers.get(f.key);
+      if (t !== undefined) this.#observe(t, observePassive(t.health, f.count, 0, f.reason, now, t.settings), `passive: ${f.reason}`);
+    }
+    for (const key of report.successes) {
+      const t = this.#servers.get(key);
+      if (t !== undefined) this.#observe(t, observePassive(t.health, 0, 1, null, now, t.settings), 'passive: answered');
+    }
+  }
+
+  #observe(t: Tracked, o: Observation, why: string): void {
+    t.health = o.state;
+    this.#armCooldown(t);
+    if (o.transition === null) return;
+    const { backend, address } = t.member;
+    if (o.transition === 'down') {
+      this.#logger.warn({ backend, server: address, reason: why, cooldownMs: t.settings.cooldownMs }, 'server is unhealthy');
+    } else {
+      this.#logger.info({ backend, server: address, reason: why }, 'server is healthy again');
+    }
+    this.#metrics.backendHealth.labels(backend, address).set(o.state.healthy ? 1 : 0);
+    this.#changed();
+  }
+
+  /** Successes came during the cooldown: come back when it ends, unless a probe fails first. */
+  #armCooldown(t: Tracked): void {
+    if (t.cooldownTimer !== null) {
+      clearTimeout(t.cooldownTimer);
+      t.cooldownTimer = null;
+    }
+    const deadline = nextDeadline(t.health, t.settings);
+    if (deadline === null) return;
+    t.cooldownTimer = setTimeout(
+      () => {
+        t.cooldownTimer = null;
+        if (this.#servers.get(t.member.key) === t) this.#observe(t, tick(t.health, Date.now(), t.settings), 'cooldown over');
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+    t.cooldownTimer.unref();
+  }
+
+  /** drain / disable / enable of `BACKEND/ADDRESS`; false when no such server. */
+  setAdmin(key: string, state: AdminState): boolean {
+    if (!this.#servers.has(key)) return false;
+    if (state === 'enabled') this.#admin.delete(key);
+    else this.#admin.set(key, state);
+    this.#logger.info({ server: key, state }, 'server state set by operator');
+    this.#schedule(key);
+    this.#changed();
+    return true;
+  }
+
+  #changed(): void {
+    this.#version++;
+    this.#onChange();
+  }
+
+  topology(): Topology {
+    const backends: Record<string, ReturnType<typeof entry>[]> = {};
+    for (const b of this.#backends) {
+      backends[b.name] = this.membership.members(b).map((m) => {
+        const t = this.#servers.get(m.key);
+        return entry(m, t?.health.healthy ?? true, this.#admin.get(m.key) ?? 'enabled');
+      });
+    }
+    return { version: this.#version, backends };
+  }
+
+  status(): ServerStatus[] {
+    return [...this.#servers.values()].map((t) => ({
+      key: t.member.key,
+      backend: t.member.backend,
+      address: t.member.address,
+      weight: t.member.weight,
+      healthy: t.health.healthy,
+      admin: this.#admin.get(t.member.key) ?? 'enabled',
+      lastError: t.health.lastError,
+      lastCheck: t.lastCheck,
+    }));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#scheduler.cancelAll();
+    for (const t of this.#servers.values()) if (t.cooldownTimer !== null) clearTimeout(t.cooldownTimer);
+  }
+}

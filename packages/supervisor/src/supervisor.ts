@@ -1,0 +1,503 @@
+import cluster from 'node:cluster';
+import { createServer } from 'node:net';
+import { deepFreeze, diffConfig, formatProblem } from '@rustlb/config';
+import {
+  type AdminState,
+  type FrontendConfig,
+  formatHostPort,
+  type ReloadResult,
+  type ResolvedConfig,
+  RustlbError,
+  type StatusResult,
+  VERSION,
+} from '@rustlb/core';
+import type { ConfigApplied, ConnCounts, ToPrimary } from '@rustlb/core/ipc';
+import type { LogSink } from '@rustlb/telemetry';
+import { AdminHttp, type Check } from './admin-http.js';
+import { ConfigOwner, type Overrides } from './config-owner.js';
+import { ControlServer } from './control/server.js';
+import type { ControlTarget } from './control/target.js';
+import { DnsDiscovery } from './dns-discovery.js';
+import { Fleet, type WorkerRecord } from './fleet.js';
+import { HealthRunner } from './health-runner.js';
+import { MetricsHub } from './metrics-hub.js';
+import { PrimaryMetrics } from './primary-metrics.js';
+
+export interface SupervisorOptions {
+  readonly configFile: string;
+  /** The validated configuration the process started with, and the text it came from. */
+  readonly config: ResolvedConfig;
+  readonly configText: string;
+  readonly overrides: Overrides;
+  /** `--workers`, else global.workers, resolved to a number. */
+  readonly workers: number;
+  readonly watch: boolean;
+  /** Module a worker process runs. */
+  readonly workerEntry: string;
+  readonly log: LogSink;
+}
+
+/** How long a reload waits for every worker to acknowledge the new generation. */
+const ACK_TIMEOUT_MS = 10_000;
+/** How long start-up waits for the workers to be listening. */
+const STARTUP_TIMEOUT_MS = 30_000;
+/** How often least_connections counts are pushed to workers at most. */
+const CONN_VIEW_MS = 50;
+/** A starting worker younger than this does not make the process unready (a respawn in progress). */
+const STARTING_GRACE_MS = 5_000;
+
+type Phase = 'starting' | 'running' | 'draining' | 'stopped';
+
+/**
+ * The primary process: owns the configuration, health, DNS, metrics, probes and the
+ * control socket, forks the workers and pushes them configuration and server state.
+ * It never proxies traffic.
+ */
+export class Supervisor implements ControlTarget {
+  readonly #o: SupervisorOptions;
+  readonly #log: LogSink;
+  readonly #metrics = new PrimaryMetrics();
+  readonly #owner: ConfigOwner;
+  readonly #fleet: Fleet;
+  readonly #hub: MetricsHub;
+  readonly #health: HealthRunner;
+  readonly #dns: DnsDiscovery;
+  readonly #admin: AdminHttp;
+  readonly #control: ControlServer;
+  readonly #startedAt = Date.now();
+  #phase: Phase = 'starting';
+  #topologyQueued = false;
+  /** Worker pid → its least_connections counts. */
+  readonly #counts = new Map<number, Readonly<Record<string, number>>>();
+  #countsTimer: NodeJS.Timeout | null = null;
+  /** Bind failures per worker pid for the generation it last applied. */
+  readonly #bindFailures = new Map<number, ConfigApplied['bindFailures']>();
+  readonly #ackWaiters = new Set<() => void>();
+  #reloading: Promise<unknown> = Promise.resolve();
+  #loopLag = 0;
+  #lagTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: SupervisorOptions) {
+    this.#o = options;
+    this.#log = options.log;
+    const logger = options.log.logger;
+    this.#owner = new ConfigOwner(options.configFile, options.config, options.overrides, options.configText);
+    this.#fleet = new Fleet({
+      count: options.workers,
+      env: (slot) => ({
+        RUSTLB_WORKER_SLOT: String(slot),
+        RUSTLB_WORKERS: String(options.workers),
+        RUSTLB_LOG_LEVEL: this.#owner.current.global.logLevel,
+        RUSTLB_LOG_FORMAT: this.#owner.current.global.logFormat,
+      }),
+      logger,
+      onFork: () => {},
+      onMessage: (r, m) => this.#receive(r, m),
+      onExit: (r, crashed) => this.#workerExited(r, crashed),
+    });
+    this.#hub = new MetricsHub(this.#metrics, this.#fleet);
+    this.#health = new HealthRunner(logger, this.#metrics, () => this.#queueTopology());
+    this.#dns = new DnsDiscovery(logger, this.#health);
+    this.#admin = new AdminHttp(
+      this.#owner.current.global.metrics,
+      { liveness: () => this.liveness(), readiness: () => this.readiness(), scrape: () => this.#hub.scrape() },
+      logger,
+    );
+    this.#control = new ControlServer(this.#owner.current.global.adminSocket, this, logger);
+  }
+
+  get #config(): ResolvedConfig {
+    return this.#owner.current;
+  }
+
+  /** Starts everything; throws RLB_ERR_BIND (exit 1) when an address cannot be used. */
+  async start(): Promise<void> {
+    const config = this.#config;
+    const logger = this.#log.logger;
+    await preflight(config.frontends);
+    await this.#control.listen();
+    await this.#admin.listen();
+    this.#watchLoop();
+    await withTimeout(this.#dns.configure(config), 5_000);
+    this.#health.configure(config);
+    this.#metrics.generation.set(this.#owner.generation);
+    this.#metrics.lastReload.set(Date.now() / 1000);
+    setupCluster(this.#o.workerEntry);
+    this.#fleet.start();
+    const ok = await this.#waitForGeneration(this.#owner.generation, STARTUP_TIMEOUT_MS, true);
+    const failure = [...this.#bindFailures.values()].flat()[0];
+    if (failure !== undefined) throw new RustlbError('RLB_ERR_BIND', failure.message, { details: { ...failure } });
+    if (!ok) throw new RustlbError('RLB_ERR_INTERNAL', 'workers did not start in time');
+    this.#phase = 'running';
+    for (const f of config.frontends) {
+      logger.info({ frontend: f.name, protocol: f.protocol, listen: formatHostPort(f.listen), backend: f.backend, algorithm: f.algorithm }, 'listening');
+    }
+    const m = config.global.metrics;
+    logger.info(
+      {
+        version: VERSION,
+        workers: this.#fleet.count,
+        config: this.#owner.file,
+        frontends: config.frontends.map((f) => `${f.name}=${f.protocol}://${formatHostPort(f.listen)}`),
+        metrics: m.enabled ? `http://${formatHostPort(m.address)}${m.path}` : 'off',
+        probes: `http://${formatHostPort(m.address)}/livez /readyz`,
+        controlSocket: config.global.adminSocket,
+        scheduling: cluster.schedulingPolicy === cluster.SCHED_RR ? 'rr' : 'none',
+      },
+      'rustlb started',
+    );
+    if (this.#o.watch) this.#owner.watch(() => void this.reload('file change'));
+  }
+
+  // ---- workers ------------------------------------------------------------------------
+
+  #sendConfig(record: WorkerRecord): void {
+    this.#fleet.send(record, { kind: 'config', generation: this.#owner.generation, config: this.#config, topology: this.#health.topology() });
+  }
+
+  /** Worker messages by kind; the compiler checks every kind has a handler. */
+  readonly #handlers: { readonly [K in ToPrimary['kind']]: (record: WorkerRecord, message: Extract<ToPrimary, { kind: K }>) => void } = {
+    hello: (r) => this.#sendConfig(r),
+    'config-applied': (r, m) => this.#applied(r, m),
+    passive: (_r, m) => this.#health.passive(m),
+    'conn-counts': (r, m) => this.#connCounts(r, m),
+    metrics: (r, m) => this.#hub.reply(r, m),
+    // The exit that follows is what counts.
+    drained: () => {},
+  };
+
+  #receive(record: WorkerRecord, message: ToPrimary): void {
+    (this.#handlers[message.kind] as (r: WorkerRecord, m: ToPrimary) => void)(record, message);
+  }
+
+  #applied(record: WorkerRecord, m: ConfigApplied): void {
+    record.generation = Math.max(record.generation, m.generation);
+    this.#bindFailures.set(record.pid, m.bindFailures);
+    for (const f of m.bindFailures) this.#log.logger.error({ worker: record.slot, ...f }, 'frontend could not listen');
+    if (record.state === 'starting' && m.bindFailures.length === 0) {
+      record.state = 'ready';
+      record.readyAt = Date.now();
+    }
+    for (const wake of this.#ackWaiters) wake();
+  }
+
+  #workerExited(record: WorkerRecord, crashed: boolean): void {
+    if (crashed) this.#metrics.workerRestarts.inc();
+    this.#hub.retire(record);
+    this.#counts.delete(record.pid);
+    this.#bindFailures.delete(record.pid);
+    for (const wake of this.#ackWaiters) wake();
+    if (this.#fleet.live().length === 0 && this.#phase === 'running') {
+      this.#log.logger.error('no worker is alive: traffic is not being served until one respawns');
+    }
+  }
+
+  /** Resolves true once every live worker (and at least one) applied `generation`. */
+  #waitForGeneration(generation: number, timeoutMs: number, failOnBind = false): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const live = this.#fleet.live().filter((r) => r.state !== 'draining');
+        if (failOnBind && [...this.#bindFailures.values()].some((f) => f.length > 0)) return done(false);
+        if (live.length > 0 && live.every((r) => r.generation >= generation)) done(true);
+      };
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.#ackWaiters.delete(check);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.#ackWaiters.add(check);
+      check();
+    });
+  }
+
+  #queueTopology(): void {
+    if (this.#topologyQueued) return;
+    this.#topologyQueued = true;
+    setImmediate(() => {
+      this.#topologyQueued = false;
+      this.#fleet.broadcast({ kind: 'topology', topology: this.#health.topology() });
+    });
+  }
+
+  /** least_connections across the cluster: each worker gets the sum of the others' counts. */
+  #connCounts(record: WorkerRecord, m: ConnCounts): void {
+    this.#counts.set(record.pid, m.counts);
+    this.#countsTimer ??= setTimeout(() => {
+      this.#countsTimer = null;
+      for (const r of this.#fleet.live()) {
+        const others: Record<string, number> = {};
+        for (const [pid, counts] of this.#counts) {
+          if (pid === r.pid) continue;
+          for (const [key, n] of Object.entries(counts)) others[key] = (others[key] ?? 0) + n;
+        }
+        this.#fleet.send(r, { kind: 'conn-view', counts: others });
+      }
+    }, CONN_VIEW_MS);
+  }
+
+  // ---- control ------------------------------------------------------------------------
+
+  reload(trigger: string): Promise<ReloadResult> {
+    const run = this.#reloading.then(() => this.#reload(trigger));
+    this.#reloading = run.catch(() => {});
+    return run;
+  }
+
+  async #reload(trigger: string): Promise<ReloadResult> {
+    const logger = this.#log.logger;
+    const generation = this.#owner.generation;
+    const { result, hash } = await this.#owner.load();
+    const refuse = (errors: string[], warnings: string[] = []): ReloadResult => {
+      this.#metrics.reloads.labels('failure').inc();
+      this.#owner.rejected(hash);
+      logger.error({ trigger, errors }, 'configuration rejected; the old one stays in force');
+      return { accepted: false, generation, errors, warnings, changes: [], needsRestart: [], acknowledged: [], pending: [] };
+    };
+    if (!result.ok) return refuse(result.errors.map(formatProblem), result.warnings.map(formatProblem));
+    const next = result.config;
+    const old = this.#config;
+    const diff = diffConfig(old, next);
+    // New addresses must be free before any worker is asked to bind them.
+    const taken = new Set(old.frontends.map((f) => formatHostPort(f.listen)));
+    try {
+      await preflight(next.frontends.filter((f) => !taken.has(formatHostPort(f.listen))));
+    } catch (err) {
+      return refuse([(err as Error).message]);
+    }
+    // Settings that need a restart keep their old value until then.
+    const applied = keepRestartOnly(old, next);
+    const gen = this.#owner.accept(applied, hash);
+    await this.#dns.configure(applied);
+    this.#health.configure(applied);
+    this.#fleet.broadcast({ kind: 'config', generation: gen, config: applied, topology: this.#health.topology() });
+    const all = await this.#waitForGeneration(gen, ACK_TIMEOUT_MS);
+    const live = this.#fleet.live().filter((r) => r.state !== 'draining');
+    const acknowledged = live.filter((r) => r.generation >= gen).map((r) => r.slot);
+    const pending = live.filter((r) => r.generation < gen).map((r) => r.slot);
+    const changes = [
+      ...diff.addedFrontends.map((n) => `frontend ${n} added`),
+      ...diff.removedFrontends.map((n) => `frontend ${n} removed`),
+      ...diff.changedFrontends.map((n) => `frontend ${n} changed`),
+      ...diff.addedBackends.map((n) => `backend ${n} added`),
+      ...diff.removedBackends.map((n) => `backend ${n} removed`),
+      ...diff.changedBackends.map((n) => `backend ${n} changed`),
+      ...diff.changedGlobals.map((n) => `${n} changed`),
+    ];
+    this.#metrics.reloads.labels('success').inc();
+    this.#metrics.generation.set(gen);
+    this.#metrics.lastReload.set(Date.now() / 1000);
+    const warnings = result.warnings.map(formatProblem);
+    logger.info({ trigger, generation: gen, changes, needsRestart: diff.needsRestart, warnings, acknowledged, pending }, 'configuration reloaded');
+    if (!all) logger.warn({ generation: gen, pending }, 'some workers did not acknowledge the new configuration in time');
+    return { accepted: true, generation: gen, errors: [], warnings, changes, needsRestart: diff.needsRestart, acknowledged, pending };
+  }
+
+  async status(): Promise<StatusResult> {
+    await this.#hub.collect();
+    const usage = await this.#hub.usage();
+    const config = this.#config;
+    const inFlight = new Map<string, number>();
+    for (const counts of this.#counts.values()) for (const [k, n] of Object.entries(counts)) inFlight.set(k, (inFlight.get(k) ?? 0) + n);
+    const servers = this.#health.status();
+    return {
+      version: VERSION,
+      pid: process.pid,
+      uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
+      configFile: this.#owner.file,
+      generation: this.#owner.generation,
+      ready: this.readiness().every((c) => c.ok),
+      draining: this.#phase === 'draining',
+      workers: this.#fleet.live().map((r) => {
+        const figures = this.#hub.figures(r);
+        const u = usage.get(r.pid);
+        const slot = this.#fleet.slotHealth(r.slot);
+        return {
+          slot: r.slot,
+          pid: r.pid,
+          state: r.state,
+          uptimeSeconds: Math.round((Date.now() - r.startedAt) / 1000),
+          generation: r.generation,
+          cpuPercent: u === undefined ? null : Math.round(u.cpu * 10) / 10,
+          rssBytes: u?.memory ?? null,
+          activeConnections: figures?.activeConnections ?? null,
+          requests: figures?.requests ?? null,
+          restarts: slot?.restarts ?? 0,
+          crashLoop: (slot?.crashes ?? 0) >= 3,
+        };
+      }),
+      frontends: config.frontends.map((f) => ({ name: f.name, protocol: f.protocol, listen: f.listenText, backend: f.backend, algorithm: f.algorithm })),
+      backends: config.backends.map((b) => ({
+        name: b.name,
+        servers: servers
+          .filter((s) => s.backend === b.name)
+          .map((s) => ({
+            server: s.key,
+            healthy: s.healthy,
+            state: s.admin,
+            weight: s.weight,
+            activeRequests: inFlight.get(s.key) ?? 0,
+            lastCheck: s.lastCheck === null ? null : s.lastCheck.ok ? 'ok' : (s.lastCheck.reason ?? 'failed'),
+          })),
+      })),
+    };
+  }
+
+  setServerState(server: string, state: AdminState): void {
+    if (!this.#health.setAdmin(server, state)) {
+      const known = this.#health.status().map((s) => s.key);
+      throw new RustlbError('RLB_ERR_CONTROL_REFUSED', `no server ${server} (servers: ${known.join(', ') || 'none'})`);
+    }
+  }
+
+  /** Rolling restart: for each worker, a replacement is listening before the old one drains. */
+  async restartWorkers(): Promise<{ restarted: number[] }> {
+    if (this.#phase !== 'running') throw new RustlbError('RLB_ERR_CONTROL_REFUSED', `cannot restart workers while ${this.#phase}`);
+    const restarted: number[] = [];
+    const timeout = this.#config.global.shutdownTimeoutMs;
+    for (const old of this.#fleet.live().filter((r) => r.state === 'ready')) {
+      if (this.#phase !== 'running') break;
+      const fresh = this.#fleet.fork(old.slot);
+      const up = await this.#waitFor(() => fresh.state === 'ready' || !fresh.live, STARTUP_TIMEOUT_MS);
+      if (!up || fresh.state !== 'ready') {
+        throw new RustlbError('RLB_ERR_CONTROL_REFUSED', `replacement for worker ${old.slot} did not start; the old worker keeps serving`, {
+          details: { restarted },
+        });
+      }
+      this.#fleet.retire(old, 0, timeout);
+      restarted.push(old.slot);
+      this.#log.logger.info({ worker: old.slot, old: old.pid, new: fresh.pid }, 'worker replaced (rolling restart)');
+    }
+    return { restarted };
+  }
+
+  #waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!condition()) return;
+        clearTimeout(timer);
+        this.#ackWaiters.delete(check);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.#ackWaiters.delete(check);
+        resolve(false);
+      }, timeoutMs);
+      this.#ackWaiters.add(check);
+      check();
+    });
+  }
+
+  // ---- probes -------------------------------------------------------------------------
+
+  liveness(): Check[] {
+    const live = this.#fleet.live().length;
+    return [
+      { name: 'event-loop', ok: this.#loopLag < 5_000, detail: `lag ${Math.round(this.#loopLag)}ms` },
+      { name: 'workers', ok: live > 0 || this.#phase === 'starting', detail: `${live} alive` },
+    ];
+  }
+
+  readiness(): Check[] {
+    const gen = this.#owner.generation;
+    const now = Date.now();
+    const live = this.#fleet.live().filter((r) => r.state !== 'draining');
+    const counted = live.filter((r) => r.state === 'ready' || now - r.startedAt > STARTING_GRACE_MS);
+    const ready = live.filter((r) => r.state === 'ready');
+    const behind = counted.filter((r) => r.generation < gen);
+    const unbound = [...this.#bindFailures.values()].flat();
+    return [
+      { name: 'started', ok: this.#phase !== 'starting', detail: this.#phase },
+      { name: 'not-draining', ok: this.#phase !== 'draining' && this.#phase !== 'stopped', detail: this.#phase === 'draining' ? 'shutting down' : 'serving' },
+      { name: 'workers', ok: ready.length > 0, detail: `${ready.length} ready of ${this.#fleet.count}` },
+      {
+        name: 'config',
+        ok: behind.length === 0,
+        detail: behind.length === 0 ? `every worker has generation ${gen}` : `workers ${behind.map((r) => r.slot).join(', ')} behind generation ${gen}`,
+      },
+      {
+        name: 'frontends',
+        ok: unbound.length === 0,
+        detail: unbound.length === 0 ? 'all bound' : unbound.map((f) => `${f.frontend} (${f.address}: ${f.code})`).join(', '),
+      },
+    ];
+  }
+
+  #watchLoop(): void {
+    let last = performance.now();
+    this.#lagTimer = setInterval(() => {
+      const now = performance.now();
+      this.#loopLag = Math.max(0, now - last - 500);
+      last = now;
+    }, 500);
+    this.#lagTimer.unref();
+  }
+
+  // ---- shutdown -----------------------------------------------------------------------
+
+  /**
+   * SIGTERM/SIGINT: /readyz fails at once; workers keep accepting for shutdown_delay
+   * with `Connection: close` on every response, then stop; in-flight work has
+   * shutdown_timeout more; then whatever is left is killed. Resolves when all is down.
+   */
+  async shutdown(signal: string): Promise<void> {
+    if (this.#phase === 'draining' || this.#phase === 'stopped') return;
+    const { shutdownDelayMs, shutdownTimeoutMs } = this.#config.global;
+    this.#phase = 'draining';
+    const logger = this.#log.logger;
+    logger.info({ signal, shutdownDelayMs, shutdownTimeoutMs }, 'shutting down: draining workers');
+    await this.#owner.stopWatching();
+    this.#dns.stop();
+    this.#health.stop();
+    await this.#fleet.stop(shutdownDelayMs, shutdownTimeoutMs);
+    this.#phase = 'stopped';
+    this.#admin.close();
+    this.#control.close();
+    if (this.#lagTimer !== null) clearInterval(this.#lagTimer);
+    logger.info({ uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000) }, 'rustlb stopped');
+  }
+
+  /** Second Ctrl-C. */
+  forceStop(): void {
+    this.#fleet.killAll();
+    this.#control.close();
+    this.#log.logger.warn('forced exit');
+  }
+}
+
+function setupCluster(exec: string): void {
+  // The kernel spreads connections over the workers' shared socket: no primary on the
+  // data path, and a dying worker loses only its own connections (see docs/architecture.md).
+  if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
+  cluster.setupPrimary({ exec, args: [], silent: false });
+}
+
+/** Binds and releases each address, so a taken port is reported before any worker starts. */
+async function preflight(frontends: readonly FrontendConfig[]): Promise<void> {
+  for (const f of frontends) {
+    await new Promise<void>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', (err: NodeJS.ErrnoException) => {
+        const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
+        reject(
+          new RustlbError('RLB_ERR_BIND', `frontend "${f.name}" cannot listen on ${formatHostPort(f.listen)}: ${why}`, {
+            details: { code: err.code, address: formatHostPort(f.listen) },
+          }),
+        );
+      });
+      s.listen({ host: f.listen.host, port: f.listen.port, exclusive: true }, () => s.close(() => resolve()));
+    });
+  }
+}
+
+/** Global settings that cannot change while running keep their value; the diff reports them. */
+function keepRestartOnly(old: ResolvedConfig, next: ResolvedConfig): ResolvedConfig {
+  return deepFreeze({
+    ...next,
+    global: { ...next.global, workers: old.global.workers, adminSocket: old.global.adminSocket, metrics: old.global.metrics, logFormat: old.global.logFormat },
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
+}

@@ -1,0 +1,34 @@
+/** Metric names and label sets of SPEC §5, in one place. */
+export const METRIC = {
+  requests: 'rustlb_requests_total',
+  duration: 'rustlb_request_duration_seconds',
+  activeConnections: 'rustlb_active_connections',
+  connections: 'rustlb_connections_total',
+  bytes: 'rustlb_bytes_total',
+  backendHealth: 'rustlb_backend_health',
+  healthChecks: 'rustlb_health_checks_total',
+  processCpu: 'rustlb_process_cpu_percent',
+  processMemory: 'rustlb_process_resident_memory_bytes',
+  workerRequests: 'rustlb_worker_requests_total',
+  workerRestarts: 'rustlb_worker_restarts_total',
+  configReloads: 'rustlb_config_reloads_total',
+  configGeneration: 'rustlb_config_generation',
+  configLastReload: 'rustlb_config_last_reload_success_timestamp_seconds',
+  scrapeErrors: 'rustlb_metrics_scrape_errors_total',
+} as const;
+
+/** The only `method` label values: anything else is `OTHER`, so clients cannot grow the label set. */
+export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'] as const;
+
+const METHOD_INDEX: ReadonlyMap<string, number> = new Map(METHODS.map((m, i) => [m, i]));
+export const OTHER_METHOD = METHODS.length;
+
+export function methodIndex(method: string): number {
+  return METHOD_INDEX.get(method) ?? OTHER_METHOD;
+}
+
+export function methodLabel(index: number): string {
+  return METHODS[index] ?? 'OTHER';
+}
+
+export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];

@@ -1,0 +1,2 @@
+export { Reporter } from './reporter.js';
+export { runWorker, Worker, type WorkerEnv, workerEnv } from './worker.js';
