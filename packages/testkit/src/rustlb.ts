@@ -83,15 +83,18 @@ export class RustlbProcess {
   static async start(options: RustlbOptions): Promise<RustlbProcess> {
     const dir = mkdtempSync(join(tmpdir(), 'rustlb-test-'));
     const config = structuredClone(options.config) as { global?: Record<string, unknown> };
-    const global = (config.global ??= {});
-    const metrics = (global.metrics ??= {}) as Record<string, unknown>;
+    config.global ??= {};
+    const global = config.global;
+    global.metrics ??= {};
+    const metrics = global.metrics as Record<string, unknown>;
     let metricsPort: number;
     if (typeof metrics.address === 'string') metricsPort = Number(metrics.address.split(':').pop());
     else {
       metricsPort = await freePort();
       metrics.address = `127.0.0.1:${metricsPort}`;
     }
-    const admin = (global.admin ??= {}) as Record<string, unknown>;
+    global.admin ??= {};
+    const admin = global.admin as Record<string, unknown>;
     admin.socket ??= join(dir, 'rustlb.sock');
     const configFile = join(dir, 'rustlb.yaml');
     writeFileSync(configFile, stringify(config));
@@ -108,7 +111,8 @@ export class RustlbProcess {
   /** Replaces the config file (for reloads). */
   writeConfig(config: Record<string, unknown>): void {
     const c = structuredClone(config) as { global?: Record<string, unknown> };
-    const global = (c.global ??= {});
+    c.global ??= {};
+    const global = c.global;
     global.metrics = { ...((global.metrics as object) ?? {}), address: `127.0.0.1:${this.metricsPort}` };
     global.admin = { socket: this.socket };
     writeFileSync(this.configFile, stringify(c));
