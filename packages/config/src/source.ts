@@ -12,7 +12,7 @@ export interface YamlSource {
 
 export function parseYaml(text: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const errors: ConfigProblem[] = doc.errors.map((e) => ({
     path: '',
     line: e.linePos?.[0]?.line ?? null,
