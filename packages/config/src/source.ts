@@ -16,7 +16,7 @@ export function parseYaml(text: string): YamlSource {
   const errors: ConfigProblem[] = doc.errors.map((e) => ({
     path: '',
     line: e.linePos?.[0]?.line ?? null,
-    message: `YAML syntax error: ${e.message.split('\n')[0]}`,
+    message: `YAML syntax error: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:$/, '')}`,
   }));
   const lineAt = (offset: number | undefined): number | null => (offset === undefined ? null : lineCounter.linePos(offset).line);
 
