@@ -35,6 +35,7 @@ export class ConfigOwner {
   loadedAt = Date.now();
   #hash: string | null = null;
   #watcher: FSWatcher | null = null;
+  #debounce: NodeJS.Timeout | null = null;
 
   constructor(file: string, initial: ResolvedConfig, overrides: Overrides, text: string) {
     this.file = resolve(file);
@@ -78,24 +79,20 @@ export class ConfigOwner {
     if (hash !== null) this.#hash = hash;
   }
 
+  /** Hash of the text last accepted or rejected: a file event with this content changes nothing. */
+  get hash(): string | null {
+    return this.#hash;
+  }
+
   /**
    * Watches the file's directory (a ConfigMap update swaps the `..data` symlink there,
-   * an editor may save by rename) and calls `onChange` when the content really changed.
+   * an editor may save by rename) and calls `onEvent` once a burst of events is over.
+   * Whether the content really changed is for the caller to find out, in order with
+   * the reloads it runs: comparing here would race with a reload still in progress.
    */
-  watch(onChange: () => void): void {
+  watch(onEvent: () => void, onError: (err: Error) => void): void {
     const dir = dirname(this.file);
     const name = basename(this.file);
-    let timer: NodeJS.Timeout | null = null;
-    const check = async () => {
-      timer = null;
-      try {
-        const text = await readFile(this.file, 'utf8');
-        if (sha(text) !== this.#hash) onChange();
-      } catch {
-        // Vanished for an instant (symlink swap): the reload's own read retries; let it decide.
-        onChange();
-      }
-    };
     this.#watcher = watch(dir, {
       ignoreInitial: true,
       depth: 0,
@@ -104,13 +101,18 @@ export class ConfigOwner {
       ignored: (path: string) => path !== dir && basename(path) !== name && !basename(path).startsWith('..'),
     });
     this.#watcher.on('all', () => {
-      if (timer !== null) clearTimeout(timer);
-      timer = setTimeout(() => void check(), DEBOUNCE_MS);
+      if (this.#debounce !== null) clearTimeout(this.#debounce);
+      this.#debounce = setTimeout(() => {
+        this.#debounce = null;
+        onEvent();
+      }, DEBOUNCE_MS);
     });
-    this.#watcher.on('error', () => {});
+    this.#watcher.on('error', (err) => onError(err as Error));
   }
 
   async stopWatching(): Promise<void> {
+    if (this.#debounce !== null) clearTimeout(this.#debounce);
+    this.#debounce = null;
     await this.#watcher?.close();
     this.#watcher = null;
   }

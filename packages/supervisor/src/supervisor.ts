@@ -146,7 +146,15 @@ export class Supervisor implements ControlTarget {
       },
       'rustlb started',
     );
-    if (this.#o.watch) this.#owner.watch(() => void this.reload('file change'));
+    if (this.#o.watch) {
+      this.#owner.watch(
+        () => void this.#enqueueReload('file change', true),
+        (err) => logger.warn({ err, config: this.#owner.file }, 'watching the configuration file failed; reload with SIGHUP or rustlb-ctl reload'),
+      );
+      logger.info({ config: this.#owner.file }, 'watching the configuration file');
+    } else {
+      logger.info({ config: this.#owner.file }, 'not watching the configuration file (--no-watch)');
+    }
   }
 
   // ---- workers ------------------------------------------------------------------------
@@ -238,16 +246,29 @@ export class Supervisor implements ControlTarget {
 
   // ---- control ------------------------------------------------------------------------
 
-  reload(trigger: string): Promise<ReloadResult> {
-    const run = this.#reloading.then(() => this.#reload(trigger));
-    this.#reloading = run.catch(() => {});
+  async reload(trigger: string): Promise<ReloadResult> {
+    return (await this.#enqueueReload(trigger, false)) as ReloadResult;
+  }
+
+  /** Reloads run one after the other, so each compares against the outcome of the one before. */
+  #enqueueReload(trigger: string, onlyIfChanged: boolean): Promise<ReloadResult | null> {
+    const run = this.#reloading.then(() => this.#reload(trigger, onlyIfChanged));
+    this.#reloading = run.catch((err: unknown) => this.#log.logger.error({ err, trigger }, 'reload failed'));
     return run;
   }
 
-  async #reload(trigger: string): Promise<ReloadResult> {
+  /** Null when `onlyIfChanged` and the file holds what was last accepted or rejected. */
+  async #reload(trigger: string, onlyIfChanged: boolean): Promise<ReloadResult | null> {
     const logger = this.#log.logger;
+    if (this.#phase === 'draining' || this.#phase === 'stopped') {
+      throw new RustlbError('RLB_ERR_CONTROL_REFUSED', 'rustlb is shutting down: no reload');
+    }
     const generation = this.#owner.generation;
     const { result, hash } = await this.#owner.load();
+    if (onlyIfChanged && hash !== null && hash === this.#owner.hash) {
+      logger.debug({ trigger, config: this.#owner.file }, 'configuration file event; content unchanged');
+      return null;
+    }
     const refuse = (errors: string[], warnings: string[] = []): ReloadResult => {
       this.#metrics.reloads.labels('failure').inc();
       this.#owner.rejected(hash);
@@ -268,6 +289,7 @@ export class Supervisor implements ControlTarget {
     // Settings that need a restart keep their old value until then.
     const applied = keepRestartOnly(old, next);
     const gen = this.#owner.accept(applied, hash);
+    logger.level = applied.global.logLevel;
     await this.#dns.configure(applied);
     this.#health.configure(applied);
     this.#fleet.broadcast({ kind: 'config', generation: gen, config: applied, topology: this.#health.topology() });
