@@ -28,6 +28,10 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
     return broken.some((b) => b === p || b.startsWith(`${p}.`) || b.startsWith(`${p}[`));
   };
   const error = (segs: readonly PathSegment[], message: string) => errors.push({ path: formatPath(segs), line: lineOf(segs), message });
+  const at = (segs: readonly PathSegment[]): string => {
+    const line = lineOf(segs);
+    return line === null ? '' : `, line ${line}`;
+  };
   const warn = (segs: readonly PathSegment[], message: string) => warnings.push({ path: formatPath(segs), line: lineOf(segs), message });
 
   const frontends = Array.isArray(raw.frontends) ? raw.frontends : [];
@@ -38,13 +42,14 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
   backends.forEach((b, i) => {
     if (isBroken(['backends', i, 'name']) || typeof b?.name !== 'string') return;
     const first = backendIndex.get(b.name);
-    if (first !== undefined) error(['backends', i, 'name'], `duplicate backend name "${b.name}" (first at backends[${first}])`);
+    if (first !== undefined) error(['backends', i, 'name'], `duplicate backend name "${b.name}" (first at backends[${first}]${at(['backends', first])})`);
     else backendIndex.set(b.name, i);
     if (!isBroken(['backends', i, 'servers'])) {
       const seen = new Map<string, number>();
       b.servers.forEach((s, j) => {
         const prior = seen.get(s.address);
-        if (prior !== undefined) error(['backends', i, 'servers', j, 'address'], `duplicate server "${s.address}" (also servers[${prior}])`);
+        if (prior !== undefined)
+          error(['backends', i, 'servers', j, 'address'], `duplicate server "${s.address}" (also servers[${prior}]${at(['backends', i, 'servers', prior])})`);
         else seen.set(s.address, j);
       });
     }
@@ -62,10 +67,12 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
   });
 
   const backendNames = [...backendIndex.keys()];
+  // A backend the schema rejected still declares its name when it has one: a reference to
+  // it is not wrong. One without a readable name may be the one meant: accuse nobody then.
+  const unreadableBackend = broken.some((b) => b === 'backends') || backends.some((b) => typeof (b as { name?: unknown } | null)?.name !== 'string');
+  const declared = new Set(backends.map((b) => (b as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string'));
   const checkBackendRef = (segs: PathSegment[], name: unknown) => {
-    if (isBroken(segs) || typeof name !== 'string' || backendIndex.has(name)) return;
-    // A malformed backend list or name may hide the name: do not accuse the reference then.
-    if (broken.some((b) => b === 'backends' || /^backends\[\d+\](\.name)?$/.test(b))) return;
+    if (isBroken(segs) || typeof name !== 'string' || declared.has(name) || unreadableBackend) return;
     const guess = didYouMean(name, backendNames);
     error(segs, `no backend named "${name}"${guess === null ? '' : ` (did you mean "${guess}"?)`}`);
   };
@@ -77,7 +84,7 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
     if (f === null || typeof f !== 'object') return;
     if (!isBroken(['frontends', i, 'name']) && typeof f.name === 'string') {
       const first = frontendIndex.get(f.name);
-      if (first !== undefined) error(['frontends', i, 'name'], `duplicate frontend name "${f.name}" (first at frontends[${first}])`);
+      if (first !== undefined) error(['frontends', i, 'name'], `duplicate frontend name "${f.name}" (first at frontends[${first}]${at(['frontends', first])})`);
       else frontendIndex.set(f.name, i);
     }
     checkBackendRef(['frontends', i, 'backend'], f.backend);
@@ -86,13 +93,16 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
       if (hp !== null) {
         const clash = listens.find((l) => l.port === hp.port && (l.host === hp.host || WILDCARDS.has(l.host) || WILDCARDS.has(hp.host)));
         if (clash !== undefined) {
-          error(['frontends', i, 'listen'], `${f.listen} collides with the listen address ${clash.text} of frontends[${clash.i}]`);
+          error(
+            ['frontends', i, 'listen'],
+            `${f.listen} overlaps frontends[${clash.i}] (listen ${clash.text}${at(['frontends', clash.i, 'listen'])}): two frontends cannot listen on one address`,
+          );
         }
         listens.push({ i, host: hp.host, port: hp.port, text: f.listen });
       }
     }
     if (!isBroken(['frontends', i, 'routes']) && Array.isArray(f.routes)) {
-      if (f.protocol === 'tcp' && f.routes.length > 0) error(['frontends', i, 'routes'], 'routes need protocol: http');
+      if (f.protocol === 'tcp' && f.routes.length > 0) error(['frontends', i, 'routes'], 'routes need protocol: http (this frontend is tcp)');
       f.routes.forEach((r, j) => {
         checkBackendRef(['frontends', i, 'routes', j, 'backend'], r.backend);
         if (r.host === undefined && r.path_prefix === undefined && r.methods === undefined) {
@@ -126,7 +136,8 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
   if (m !== undefined && !isBroken(['global', 'metrics', 'address'])) {
     const hp = parseHostPort(m.address);
     const clash = hp === null ? undefined : listens.find((l) => l.port === hp.port && (l.host === hp.host || WILDCARDS.has(l.host) || WILDCARDS.has(hp.host)));
-    if (clash !== undefined) error(['global', 'metrics', 'address'], `${m.address} collides with the listen address of frontends[${clash.i}]`);
+    if (clash !== undefined)
+      error(['global', 'metrics', 'address'], `${m.address} overlaps frontends[${clash.i}] (listen ${clash.text}${at(['frontends', clash.i, 'listen'])})`);
   }
 
   // Settings for the other protocol are accepted (the original did) but do nothing.

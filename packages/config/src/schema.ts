@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { parseCidr, parseHostPort } from '@rustlb/core';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { didYouMean } from './did-you-mean.js';
+import { hostPortProblem } from './host-port-problem.js';
 import { type ConfigProblem, formatPath, type PathSegment } from './problems.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -20,6 +21,8 @@ function validator(): ValidateFunction {
   // An annotation the error mapper reads: one human sentence instead of Ajv's wording.
   ajv.addKeyword({ keyword: 'errorHint', schemaType: 'string' });
   ajv.addFormat('duration', (s: string) => parseDuration(s) !== null);
+  // A zero probe or resolve interval would loop as fast as the event loop turns.
+  ajv.addFormat('positive-duration', (s: string) => (parseDuration(s) ?? 0) > 0);
   ajv.addFormat('size', { type: 'string', validate: (s: string) => parseSize(s) !== null });
   ajv.addFormat('host-port', (s: string) => parseHostPort(s) !== null);
   ajv.addFormat('resolver', (s: string) => isIP(s) !== 0 || (parseHostPort(s) !== null && isIP(parseHostPort(s)?.host ?? '') !== 0));
@@ -114,8 +117,35 @@ function describe(e: ErrorObject, data: unknown, lineOf: (p: readonly PathSegmen
     default: {
       const name = e.propertyName;
       const at = name === undefined ? segs : [...segs, name];
-      const message = hint ?? e.message ?? 'is invalid';
-      return { path: formatPath(at), line: lineOf(at, name !== undefined), message: name === undefined ? message : `header name "${name}" ${message}` };
+      if (name !== undefined) return { path: formatPath(at), line: lineOf(at, true), message: `header name "${name}" ${hint ?? e.message ?? 'is invalid'}` };
+      const format = e.keyword === 'format' ? (e.params as { format: string }).format : null;
+      // The host:port explanation already quotes the value.
+      if (format === 'host-port' && typeof e.data === 'string') return { path: formatPath(at), line: lineOf(at), message: hostPortProblem(e.data) };
+      const base = hint ?? (e.keyword === 'type' ? typeMessage(e.params as { type: string | string[] }) : (e.message ?? 'is invalid'));
+      return { path: formatPath(at), line: lineOf(at), message: `${base} (got ${shown(e.data)})` };
     }
   }
+}
+
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping (key: value lines)',
+  string: 'a string',
+  integer: 'a whole number',
+  number: 'a number',
+};
+
+function typeMessage(params: { type: string | string[] }): string {
+  const types = Array.isArray(params.type) ? params.type : params.type.split(',');
+  return `must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}`;
+}
+
+/** The offending value, short enough for one line of an error list. */
+function shown(value: unknown): string {
+  if (value === null || value === undefined) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}..."` : text;
 }

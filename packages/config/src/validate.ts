@@ -9,7 +9,13 @@ import { parseYaml } from './source.js';
 
 export type ValidationResult =
   | { readonly ok: true; readonly config: ResolvedConfig; readonly warnings: readonly ConfigProblem[] }
-  | { readonly ok: false; readonly errors: readonly ConfigProblem[]; readonly warnings: readonly ConfigProblem[] };
+  | {
+      readonly ok: false;
+      readonly errors: readonly ConfigProblem[];
+      readonly warnings: readonly ConfigProblem[];
+      /** The file could not be read at all (the one error says why). */
+      readonly unreadable?: boolean;
+    };
 
 /**
  * YAML text → frozen configuration, or every problem found: YAML syntax first (nothing
@@ -21,7 +27,7 @@ export function validateConfigText(text: string, configFile: string | null = nul
   if (source.errors.length > 0) return { ok: false, errors: source.errors, warnings: [] };
   const given = source.data;
   if (given === null || given === undefined) {
-    return { ok: false, errors: [{ path: '', line: null, message: 'the configuration is empty' }], warnings: [] };
+    return { ok: false, errors: [{ path: '', line: null, message: 'the configuration is empty: it needs frontends and backends' }], warnings: [] };
   }
   if (typeof given !== 'object' || Array.isArray(given)) {
     return { ok: false, errors: [{ path: '', line: 1, message: 'the configuration must be a mapping with frontends and backends' }], warnings: [] };
@@ -42,7 +48,7 @@ export async function loadConfigFile(file: string): Promise<ValidationResult> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(err);
-    return { ok: false, errors: [{ path: '', line: null, message: `cannot read ${file}: ${why}` }], warnings: [] };
+    return { ok: false, errors: [{ path: '', line: null, message: `cannot read ${file}: ${why}` }], warnings: [], unreadable: true };
   }
   return validateConfigText(text, file);
 }
