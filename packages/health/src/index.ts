@@ -1,7 +1,7 @@
 export { type HttpProbeTarget, probeHttp } from './probes/http.js';
 export type { ProbeResult, ProbeTarget } from './probes/result.js';
 export { probeTcp } from './probes/tcp.js';
-export { JitteredScheduler } from './scheduler.js';
+export { JitteredScheduler, jittered, type SchedulerOptions } from './scheduler.js';
 export {
   INITIAL_HEALTH,
   nextDeadline,

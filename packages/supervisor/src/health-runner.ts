@@ -115,7 +115,10 @@ export class HealthRunner {
     if (t === undefined) return;
     const s = t.settings;
     const target = { host: t.member.host, port: t.member.port, timeoutMs: s.timeoutMs };
-    const result: ProbeResult = s.type === 'http' ? await probeHttp({ ...target, path: s.path, expectedStatus: s.expectedStatus }) : await probeTcp(target);
+    const result: ProbeResult =
+      s.type === 'http'
+        ? await probeHttp({ ...target, path: s.path, expectedStatus: s.expectedStatus, hostHeader: t.member.configured })
+        : await probeTcp(target);
     // The server may have left (reload, DNS) while the probe ran.
     if (this.#servers.get(key) !== t || this.#stopped) return;
     const now = Date.now();
@@ -127,13 +130,25 @@ export class HealthRunner {
   /** Failures and successes workers saw on real traffic. */
   passive(report: PassiveReport): void {
     const now = Date.now();
+    // One observation per server and batch: a success in the batch came after its failures
+    // (the worker drops it when a failure follows), so they were not consecutive.
+    const seen = new Map<string, { failures: number; reason: string | null; successes: number }>();
     for (const f of report.failures) {
-      const t = this.#servers.get(f.key);
-      if (t !== undefined) this.#observe(t, observePassive(t.health, f.count, 0, f.reason, now, t.settings), `passive: ${f.reason}`);
+      const e = seen.get(f.key) ?? { failures: 0, reason: null, successes: 0 };
+      e.failures += f.count;
+      e.reason = f.reason;
+      seen.set(f.key, e);
     }
     for (const key of report.successes) {
+      const e = seen.get(key) ?? { failures: 0, reason: null, successes: 0 };
+      e.successes++;
+      seen.set(key, e);
+    }
+    for (const [key, e] of seen) {
       const t = this.#servers.get(key);
-      if (t !== undefined) this.#observe(t, observePassive(t.health, 0, 1, null, now, t.settings), 'passive: answered');
+      if (t === undefined) continue;
+      const why = e.failures > 0 ? `passive: ${e.reason} (${e.failures} in one report)` : 'passive: answered';
+      this.#observe(t, observePassive(t.health, e.failures, e.successes, e.reason, now, t.settings), why);
     }
   }
 
@@ -142,13 +157,21 @@ export class HealthRunner {
     this.#armCooldown(t);
     if (o.transition === null) return;
     const { backend, address } = t.member;
-    if (o.transition === 'down') {
-      this.#logger.warn({ backend, server: address, reason: why, cooldownMs: t.settings.cooldownMs }, 'server is unhealthy');
-    } else {
-      this.#logger.info({ backend, server: address, reason: why }, 'server is healthy again');
-    }
     this.#metrics.backendHealth.labels(backend, address).set(o.state.healthy ? 1 : 0);
     this.#changed();
+    const healthyLeft = [...this.#servers.values()].filter((x) => x.member.backend === backend && x.health.healthy).length;
+    const s = t.settings;
+    // Logged after the push that #changed queues (also on setImmediate, and earlier): whoever
+    // reads the line can rely on every worker having been sent the new view.
+    setImmediate(() => {
+      if (o.transition === 'down') {
+        this.#logger.warn({ backend, server: address, reason: why, unhealthyThreshold: s.unhealthyThreshold, cooldownMs: s.cooldownMs }, 'server is unhealthy');
+        if (healthyLeft === 0) this.#logger.warn({ backend }, 'backend has no healthy server');
+      } else {
+        this.#logger.info({ backend, server: address, reason: why, healthyThreshold: s.healthyThreshold }, 'server is healthy again');
+        if (healthyLeft === 1) this.#logger.info({ backend }, 'backend has a healthy server again');
+      }
+    });
   }
 
   /** Successes came during the cooldown: come back when it ends, unless a probe fails first. */
@@ -162,7 +185,9 @@ export class HealthRunner {
     t.cooldownTimer = setTimeout(
       () => {
         t.cooldownTimer = null;
-        if (this.#servers.get(t.member.key) === t) this.#observe(t, tick(t.health, Date.now(), t.settings), 'cooldown over');
+        if (this.#servers.get(t.member.key) === t) {
+          this.#observe(t, tick(t.health, Date.now(), t.settings), `cooldown over, ${t.health.successes} consecutive checks passed`);
+        }
       },
       Math.max(0, deadline - Date.now()),
     );

@@ -6,14 +6,16 @@ import { failureReason, type ProbeResult, type ProbeTarget } from './result.js';
 export interface HttpProbeTarget extends ProbeTarget {
   readonly path: string;
   readonly expectedStatus: number;
+  /** Host header; default `host:port` of the target. A name resolved by DNS passes the name, as a client would. */
+  readonly hostHeader?: string;
 }
 
 const USER_AGENT = `rustlb/${VERSION} health-check`;
 
-/** Layer 7 check: GET path answers expected_status within the timeout (body drained). */
+/** Layer 7 check: GET path answers expected_status within the timeout. */
 export function probeHttp(target: HttpProbeTarget): Promise<ProbeResult> {
   const started = performance.now();
-  const hostHeader = isIP(target.host) === 6 ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+  const hostHeader = target.hostHeader ?? (isIP(target.host) === 6 ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`);
   return new Promise((resolve) => {
     let settled = false;
     const done = (ok: boolean, reason: string | null) => {
@@ -32,13 +34,13 @@ export function probeHttp(target: HttpProbeTarget): Promise<ProbeResult> {
       headers: { host: hostHeader, 'user-agent': USER_AGENT, connection: 'close', accept: '*/*' },
     });
     const timer = setTimeout(() => done(false, 'timeout'), target.timeoutMs);
+    // The status decides; a body that is slow or endless must not turn a verdict into a timeout.
     req.once('response', (res) => {
       const status = res.statusCode ?? 0;
       res.on('error', () => {});
-      res.resume();
-      res.once('end', () => done(status === target.expectedStatus, status === target.expectedStatus ? null : `bad status ${status}`));
+      done(status === target.expectedStatus, status === target.expectedStatus ? null : `bad status ${status}`);
     });
-    req.once('error', (err) => done(false, failureReason(err)));
+    req.on('error', (err) => done(false, failureReason(err)));
     req.end();
   });
 }
