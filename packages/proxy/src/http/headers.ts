@@ -31,7 +31,7 @@ export function requestHeaders(input: RequestHeaderInput): string[] {
   const { req, state } = input;
   const raw = req.rawHeaders;
   const drop = state.dropRequest;
-  const named = req.headers.connection === undefined ? null : connectionTokens(collect(raw, 'connection'));
+  const named = connectionTokens(req.headers.connection);
   const out: string[] = [];
   let xff = '';
   let via = '';
@@ -71,12 +71,6 @@ export function requestHeaders(input: RequestHeaderInput): string[] {
   return out;
 }
 
-function collect(raw: readonly string[], lower: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if (lowerName(raw[i] as string) === lower) out.push(raw[i + 1] as string);
-  return out;
-}
-
 /**
  * The header list returned to the client from the upstream's raw headers: hop-by-hop
  * fields and those the upstream's Connection header names are dropped; Via, the request
@@ -85,14 +79,15 @@ function collect(raw: readonly string[], lower: string): string[] {
 export function responseHeaders(rawHeaders: readonly Buffer[], state: HttpState, vars: TemplateVars, requestId: string, close: boolean): string[] {
   const n = rawHeaders.length;
   const strs = new Array<string>(n);
-  let named: Set<string> | null = null;
+  let connection: string | undefined;
   for (let i = 0; i < n; i += 2) {
     const name = (rawHeaders[i] as Buffer).toString('latin1');
     const value = (rawHeaders[i + 1] as Buffer).toString('latin1');
     strs[i] = name;
     strs[i + 1] = value;
-    if (name.length === 10 && lowerName(name) === 'connection') named = connectionTokens(named === null ? [value] : [...named, value]);
+    if (name.length === 10 && lowerName(name) === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
   }
+  const named = connectionTokens(connection);
   const drop = state.dropResponse;
   const out: string[] = [];
   let via = '';

@@ -29,15 +29,30 @@ export function lowerName(name: string): string {
   return lower;
 }
 
-/** The field names a Connection header lists (lower-cased), or null when there is none. */
-export function connectionTokens(values: readonly string[]): Set<string> | null {
-  if (values.length === 0) return null;
-  const out = new Set<string>();
-  for (const v of values) {
-    for (const t of v.split(',')) {
-      const token = t.trim().toLowerCase();
-      if (token !== '') out.add(token);
-    }
+/**
+ * Fields a Connection header may name but that are never removed for it: the request's
+ * Host and its framing (RFC 9110 §7.6.1 is about hop-by-hop fields; removing these would
+ * change the request's target or body, as Go's reverse proxy also refuses to).
+ */
+const NEVER_NAMED: ReadonlySet<string> = new Set(['host', 'content-length']);
+
+/**
+ * The field names a Connection header value lists (lower-cased, joined lines as Node
+ * gives them), or null when it names none besides the connection options themselves:
+ * the common `keep-alive` and `close` cost no allocation.
+ */
+export function connectionTokens(value: string | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  if (value.length <= 10) {
+    const v = value.toLowerCase();
+    if (v === 'keep-alive' || v === 'close' || v === 'upgrade' || v === '') return null;
+  }
+  let out: Set<string> | null = null;
+  for (const t of value.split(',')) {
+    const token = t.trim().toLowerCase();
+    if (token === '' || NEVER_NAMED.has(token) || HOP_BY_HOP.has(token)) continue;
+    out ??= new Set();
+    out.add(token);
   }
   return out;
 }
