@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { BackendConfig, FrontendConfig, ResolvedConfig } from '@rustlb/core';
+import type { BackendConfig, FrontendConfig, GlobalConfig, ResolvedConfig } from '@rustlb/core';
 
 export interface ConfigDiff {
   readonly addedFrontends: readonly string[];
@@ -29,7 +29,20 @@ function compare<T extends { name: string }>(a: readonly T[], b: readonly T[]) {
   };
 }
 
-const RESTART_ONLY = ['workers', 'adminSocket', 'metrics', 'logFormat'] as const;
+/** Each global setting under the name the operator wrote in the file. */
+const FILE_KEYS: Readonly<Record<keyof GlobalConfig, string>> = {
+  logLevel: 'global.log_level',
+  logFormat: 'global.log_format',
+  metrics: 'global.metrics',
+  workers: 'global.workers',
+  shutdownDelayMs: 'global.shutdown_delay',
+  shutdownTimeoutMs: 'global.shutdown_timeout',
+  adminSocket: 'global.admin.socket',
+  accessLog: 'global.access_log',
+  resolvers: 'global.resolvers',
+};
+
+const RESTART_ONLY: ReadonlySet<keyof GlobalConfig> = new Set(['workers', 'adminSocket', 'metrics', 'logFormat']);
 
 /** What a reload from `a` to `b` changes; used for the reload log line and `rustlb-ctl reload`. */
 export function diffConfig(a: ResolvedConfig, b: ResolvedConfig): ConfigDiff {
@@ -37,10 +50,9 @@ export function diffConfig(a: ResolvedConfig, b: ResolvedConfig): ConfigDiff {
   const be = compare<BackendConfig>(a.backends, b.backends);
   const needsRestart: string[] = [];
   const changedGlobals: string[] = [];
-  for (const key of Object.keys(b.global) as (keyof ResolvedConfig['global'])[]) {
+  for (const key of Object.keys(FILE_KEYS) as (keyof GlobalConfig)[]) {
     if (isDeepStrictEqual(a.global[key], b.global[key])) continue;
-    if ((RESTART_ONLY as readonly string[]).includes(key)) needsRestart.push(`global.${key}`);
-    else changedGlobals.push(`global.${key}`);
+    (RESTART_ONLY.has(key) ? needsRestart : changedGlobals).push(FILE_KEYS[key]);
   }
   if (!isDeepStrictEqual(a.healthCheckDefaults, b.healthCheckDefaults)) changedGlobals.push('health_check_defaults');
   return {

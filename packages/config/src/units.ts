@@ -23,14 +23,15 @@ export function parseDuration(text: string): number | null {
   return Number.isFinite(total) && total <= 2 ** 31 - 1 ? Math.round(total) : null;
 }
 
+const MAX_SIZE = 1 << 30;
 const SIZE = /^\s*(\d+)\s*(b|kib|kb|k|mib|mb|m)?\s*$/i;
 const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20 };
 
 /** Bytes as an integer, or `16KiB` / `1MiB` (KB and MB are read as KiB and MiB too). */
 export function parseSize(value: string | number): number | null {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : null;
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 && value <= MAX_SIZE ? value : null;
   const m = SIZE.exec(value);
   if (m === null) return null;
   const n = Number(m[1]) * (SIZE_UNITS[(m[2] ?? 'b').toLowerCase()] as number);
-  return n > 0 && n <= 1 << 30 ? n : null;
+  return n > 0 && n <= MAX_SIZE ? n : null;
 }
