@@ -213,9 +213,12 @@ describe('the resolved configuration is deep-frozen', () => {
     assert.throws(() => {
       (c.global as { workers: unknown }).workers = 9;
     }, TypeError);
-    assert.throws(() => (c.frontends[0]?.routes as unknown[]).push({}), TypeError);
+    const [web] = c.frontends;
+    const [pool] = c.backends;
+    assert.ok(web !== undefined && pool !== undefined);
+    assert.throws(() => (web.routes as unknown[]).push({}), TypeError);
     assert.throws(() => {
-      (c.backends[0]?.servers[0] as { weight: number }).weight = 9;
+      (pool.servers[0] as { weight: number }).weight = 9;
     }, TypeError);
   });
 });

@@ -134,8 +134,7 @@ describe('schema errors name the path and the line', () => {
 
   test('malformed host:port: each mistake explained', () => {
     const listens = ['127.0.0.1', '127.0.0.1:0', '127.0.0.1:70000', '::1:8080', '[::1]', ':8080', 'web server:80', 'localhost:http'];
-    const lines = ['frontends:'];
-    listens.forEach((l, i) => lines.push(`  - name: f${i}`, `    listen: "${l}"`, '    backend: pool'));
+    const lines = ['frontends:', ...listens.flatMap((l, i) => [`  - name: f${i}`, `    listen: "${l}"`, '    backend: pool'])];
     const text = yaml(...lines, ...POOL);
     assert.deepEqual(errorsOf(text), [
       'frontends[0].listen (line 3): "127.0.0.1" has no port (expected host:port, e.g. 127.0.0.1:8080 or [::1]:8080)',
