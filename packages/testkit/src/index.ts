@@ -6,6 +6,8 @@ export { type Handler, HttpUpstream, type SeenRequest, startHttpUpstream } from 
 export { type HttpLoadOptions, httpLoad, Load, type LoadFailure, type TcpLoadOptions, tcpLoad } from './load.js';
 export { freePort, freePorts } from './ports.js';
 export { type ParsedResponse, RawConnection } from './raw-connection.js';
+export { type RawHandler, RawHttpUpstream, type RawRequest, startRawHttpUpstream } from './raw-http-upstream.js';
 export { CTL_BIN, type LogLine, metricValue, ROOT, RUSTLB_BIN, type RustlbOptions, RustlbProcess, runCtl, runRustlb } from './rustlb.js';
+export { TaggedLoad, type TaggedResult, taggedSentAt } from './tagged-load.js';
 export { startTcpUpstream, TcpUpstream } from './tcp-upstream.js';
 export { once, waitFor } from './wait.js';

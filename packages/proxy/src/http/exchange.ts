@@ -245,6 +245,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** Answers with an error of rustlb's own, unless a response has begun. */
   fail(code: ErrorCode, detail: string | null): void {
+    // Not dispatched yet: undici's onConnect aborts it before a byte goes out.
+    this.#gone = true;
     this.#abort?.(new Error(detail ?? code));
     this.#answer(code, detail);
   }

@@ -64,7 +64,8 @@ export class HttpFrontend {
     const t = state.frontend.http.timeouts;
     this.#server = createServer({
       maxHeaderSize: state.frontend.http.maxHeaderSize,
-      requireHostHeader: true,
+      // requestProblem() refuses a missing Host itself, with rustlb's error answer and request id.
+      requireHostHeader: false,
       insecureHTTPParser: false,
       joinDuplicateHeaders: false,
       headersTimeout: t.clientHeaderMs,

@@ -2,7 +2,9 @@ import type { IncomingMessage } from 'node:http';
 
 /**
  * Checks Node's parser leaves to us (it rejects CL+TE, bad chunk sizes, obs-fold, bare
- * LF, whitespace before the colon and oversized heads by itself). Returns why the
+ * LF, whitespace before the colon and oversized heads by itself): Host (missing,
+ * repeated, invalid, disagreeing with an absolute-form target), request targets,
+ * Transfer-Encoding that is empty or in HTTP/1.0. Returns why the
  * request is refused, or null. Nothing of a refused request reaches a backend.
  */
 export function requestProblem(req: IncomingMessage): string | null {
@@ -14,8 +16,10 @@ export function requestProblem(req: IncomingMessage): string | null {
     if (name.length === 4 && (name === 'Host' || name === 'host' || name.toLowerCase() === 'host')) {
       hosts++;
       host = raw[i + 1] as string;
-    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding' && (raw[i + 1] as string).trim() === '') {
-      return 'empty Transfer-Encoding';
+    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      if ((raw[i + 1] as string).trim() === '') return 'empty Transfer-Encoding';
+      // RFC 9112 §6.1: in HTTP/1.0 the framing is faulty.
+      if (req.httpVersionMinor === 0) return 'Transfer-Encoding in HTTP/1.0';
     }
   }
   // Node keeps the first of two Host headers and says nothing: an ambiguity a backend may read the other way.
