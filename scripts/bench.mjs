@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+// `npm run bench`: rustlb's own benchmark, for quick A/B work on this machine.
+// Two nginx upstreams (13-byte body, keep-alive) if nginx is installed, else two Node
+// upstreams; rustlb in front; wrk against it with keep-alive and with a new connection
+// per request; per-worker request counts from the metrics endpoint (distribution).
+// For the side-by-side comparison with HAProxy, nginx and Node peers use
+// ../shared/bench/run.sh (see docs/performance.md).
+//
+//   npm run bench                          # default config, both modes
+//   npm run bench -- --sched rr            # NODE_CLUSTER_SCHED_POLICY=rr
+//   npm run bench -- --mode close -d 10    # only new-connection mode, 10 s
+//   npm run bench -- --config-extra access_log=false,metrics=false,headers=true
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const root = join(import.meta.dirname, '..');
+const { values: opt } = parseArgs({
+  options: {
+    duration: { type: 'string', short: 'd', default: '5' },
+    connections: { type: 'string', short: 'c', default: '64' },
+    workers: { type: 'string', short: 'w', default: '2' },
+    sched: { type: 'string', default: '' },
+    mode: { type: 'string', default: 'both' },
+    'config-extra': { type: 'string', default: '' },
+    rounds: { type: 'string', short: 'r', default: '1' },
+  },
+});
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+const hasNginx = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).status === 0;
+if (spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).status !== 0) {
+  console.error('bench: wrk is missing (apt-get install wrk)');
+  process.exit(2);
+}
+const dir = mkdtempSync(join(tmpdir(), 'rustlb-bench-'));
+const children = [];
+const cleanup = () => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+};
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+async function upstream(port, i) {
+  if (hasNginx) {
+    const d = join(dir, `nginx-${i}`);
+    spawnSync('mkdir', ['-p', d]);
+    writeFileSync(
+      join(d, 'nginx.conf'),
+      `daemon off; worker_processes 1; pid ${d}/nginx.pid; error_log ${d}/error.log warn;
+events { worker_connections 16384; }
+http { access_log off; keepalive_timeout 75s; keepalive_requests 10000000;
+  client_body_temp_path ${d}; proxy_temp_path ${d}; fastcgi_temp_path ${d}; uwsgi_temp_path ${d}; scgi_temp_path ${d};
+  server { listen 127.0.0.1:${port}; location = /health { return 200 "ok\\n"; } location / { return 200 "Hello, World!"; } } }`,
+    );
+    children.push(spawn('nginx', ['-p', d, '-c', join(d, 'nginx.conf')], { stdio: 'ignore' }));
+  } else {
+    children.push(spawn(process.execPath, [join(root, 'scripts/demo-upstream.mjs'), String(port)], { stdio: 'ignore' }));
+  }
+}
+
+async function waitHttp(port) {
+  for (let i = 0; i < 200; i++) {
+    const r = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/readyz`], { encoding: 'utf8' });
+    if (r.stdout === '200') return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`rustlb did not become ready on ${port}`);
+}
+
+function wrk(port, close) {
+  const args = ['-t1', `-c${opt.connections}`, `-d${opt.duration}s`, '--latency'];
+  if (close) args.push('-H', 'Connection: close');
+  const out = execFileSync('wrk', [...args, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const p50 = /50%\s+([\d.]+\w+)/.exec(out)?.[1] ?? '?';
+  const p99 = /99%\s+([\d.]+\w+)/.exec(out)?.[1] ?? '?';
+  const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? 'none';
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, p50, p99, errors, non2xx };
+}
+
+function perWorker(metricsPort) {
+  const text = execFileSync('curl', ['-s', `http://127.0.0.1:${metricsPort}/metrics`], { encoding: 'utf8' });
+  return [...text.matchAll(/^rustlb_worker_requests_total\{worker="(\d+)"\} (\d+)/gm)].map((m) => Number(m[2]));
+}
+
+const [u1, u2, port, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+await upstream(u1, 1);
+await upstream(u2, 2);
+const extra = Object.fromEntries(
+  opt['config-extra']
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => kv.split('=')),
+);
+const headers =
+  extra.headers === 'true'
+    ? `
+    http:
+      request_headers: { X-Real-IP: "$client_ip", X-Backend: "$backend_name" }
+      response_headers: { X-Served-By: "$backend_addr" }
+      remove_request_headers: [X-Debug]`
+    : '';
+const config = join(dir, 'rustlb.yaml');
+writeFileSync(
+  config,
+  `global:
+  log_level: warn
+  access_log: ${extra.access_log ?? 'true'}
+  metrics: { enabled: ${extra.metrics ?? 'true'}, address: "127.0.0.1:${metricsPort}" }
+  admin: { socket: "${join(dir, 'ctl.sock')}" }
+frontends:
+  - name: web
+    listen: "127.0.0.1:${port}"
+    protocol: http
+    backend: app${headers}
+backends:
+  - name: app
+    servers: [ { address: "127.0.0.1:${u1}" }, { address: "127.0.0.1:${u2}" } ]
+    health_check: { type: http, path: /health, interval: 2s, timeout: 1s }
+`,
+);
+const env = { ...process.env };
+if (opt.sched !== '') env.NODE_CLUSTER_SCHED_POLICY = opt.sched;
+const lb = spawn(process.execPath, [join(root, 'bin/rustlb'), '-c', config, '--workers', opt.workers], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+children.push(lb);
+await waitHttp(metricsPort);
+
+const modes = opt.mode === 'both' ? ['keep-alive', 'close'] : [opt.mode === 'close' ? 'close' : 'keep-alive'];
+console.log(
+  `rustlb bench: ${opt.workers} workers, sched=${opt.sched || 'default'}, upstreams=${hasNginx ? 'nginx' : 'node'}, wrk -c${opt.connections} -d${opt.duration}s, extra=${opt['config-extra'] || '-'}`,
+);
+console.log('| mode | req/s | p50 | p99 | non-2xx | socket errors | requests per worker |');
+console.log('|---|--:|--:|--:|--:|---|---|');
+for (let r = 0; r < Number(opt.rounds); r++) {
+  for (const mode of modes) {
+    const before = opt['config-extra'].includes('metrics=false') ? [] : perWorker(metricsPort);
+    const res = wrk(port, mode === 'close');
+    const after = opt['config-extra'].includes('metrics=false') ? [] : perWorker(metricsPort);
+    const split = after.map((v, i) => v - (before[i] ?? 0)).join(' / ');
+    console.log(`| ${mode} | ${Math.round(res.rps).toLocaleString('en')} | ${res.p50} | ${res.p99} | ${res.non2xx} | ${res.errors} | ${split || '-'} |`);
+  }
+}
+lb.kill('SIGTERM');
+await new Promise((r) => lb.once('exit', r));
+process.exit(0);
