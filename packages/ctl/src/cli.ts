@@ -1,13 +1,12 @@
-import { type ControlCommand, isRustlbError, type ReloadResult, type StatusResult, VERSION } from '@rustlb/core';
+import { type ControlCommand, type ControlResponse, isRustlbError, type ReloadResult, type StatusResult, VERSION } from '@rustlb/core';
 import yargs from 'yargs';
 import { request } from './client.js';
 import { reloadOutcome } from './commands/reload.js';
 import { restartOutcome } from './commands/restart-workers.js';
 import { serverStateOutcome } from './commands/server-state.js';
 import { statusOutcome } from './commands/status.js';
-import { validateOutcome } from './commands/validate.js';
-import { EXIT, type Outcome } from './output.js';
-import { findSocket } from './socket-path.js';
+import { EXIT, json, type Outcome } from './output.js';
+import { DEFAULT_CONFIG, findSocket } from './socket-path.js';
 
 interface Args {
   _: (string | number)[];
@@ -66,26 +65,35 @@ function parse(argv: readonly string[]): { args: Args } | { exit: number } {
 
 async function run(args: Args): Promise<Outcome> {
   const command = String(args._[0]);
-  if (command === 'validate') return validateOutcome(args.file as string, args.json);
+  if (command === 'validate') {
+    // The validator (ajv, the schema) loads only for this command: the others start faster without it.
+    const { validateOutcome } = await import('./commands/validate.js');
+    return validateOutcome(args.file as string, args.json);
+  }
   let socket: string | null;
   try {
-    socket = findSocket({ socket: args.socket, config: args.config });
+    socket = await findSocket({ socket: args.socket, config: args.config });
   } catch (err) {
-    return {
-      exitCode: EXIT.usage,
-      stdout: '',
-      stderr: `rustlb-ctl: cannot read ${args.config}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`,
-    };
+    const e = err as NodeJS.ErrnoException;
+    return failure(EXIT.usage, 'RLB_ERR_CONFIG_READ', `cannot read ${args.config}: ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)}`, args.json);
   }
   if (socket === null) {
-    return { exitCode: EXIT.usage, stdout: '', stderr: 'rustlb-ctl: name the daemon with --config FILE or --socket PATH (or set RUSTLB_SOCKET)\n' };
+    return failure(
+      EXIT.usage,
+      'RLB_ERR_USAGE',
+      `name the daemon with --config FILE or --socket PATH (or set RUSTLB_SOCKET); ${DEFAULT_CONFIG} does not exist`,
+      args.json,
+    );
   }
   const cmd = command as ControlCommand;
-  const answer = await request(socket, cmd, args.server, TIMEOUTS[cmd]);
-  if (!answer.ok) {
-    const out = args.json ? `${JSON.stringify(answer.error, null, 2)}\n` : '';
-    return { exitCode: EXIT.refused, stdout: out, stderr: args.json ? '' : `rustlb-ctl: ${answer.error.message}\n` };
+  let answer: ControlResponse;
+  try {
+    answer = await request(socket, cmd, args.server, TIMEOUTS[cmd]);
+  } catch (err) {
+    const notRunning = isRustlbError(err) && err.code === 'RLB_ERR_NOT_RUNNING';
+    return failure(notRunning ? EXIT.notRunning : EXIT.refused, isRustlbError(err) ? err.code : 'RLB_ERR_INTERNAL', (err as Error).message, args.json);
   }
+  if (!answer.ok) return failure(EXIT.refused, answer.error.code, answer.error.message, args.json, answer.error.details);
   switch (cmd) {
     case 'reload':
       return reloadOutcome(answer.result as ReloadResult, args.json);
@@ -98,21 +106,26 @@ async function run(args: Args): Promise<Outcome> {
   }
 }
 
+/** A failed command: the message on stderr, and with --json also `{ error }` on stdout for scripts. */
+function failure(exitCode: number, code: string, message: string, asJson: boolean, details?: unknown): Outcome {
+  return {
+    exitCode,
+    stdout: asJson ? json({ error: { code, message, ...(details === undefined ? {} : { details }) } }) : '',
+    stderr: `rustlb-ctl: ${message}\n`,
+  };
+}
+
 /** `rustlb-ctl`: resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const parsed = parse(argv);
   if ('exit' in parsed) return parsed.exit;
+  let outcome: Outcome;
   try {
-    const outcome = await run(parsed.args);
-    process.stdout.write(outcome.stdout);
-    if (outcome.stderr !== undefined) process.stderr.write(outcome.stderr);
-    return outcome.exitCode;
+    outcome = await run(parsed.args);
   } catch (err) {
-    if (isRustlbError(err) && err.code === 'RLB_ERR_NOT_RUNNING') {
-      process.stderr.write(`rustlb-ctl: ${err.message}\n`);
-      return EXIT.notRunning;
-    }
-    process.stderr.write(`rustlb-ctl: ${(err as Error).message}\n`);
-    return EXIT.refused;
+    outcome = failure(EXIT.refused, isRustlbError(err) ? err.code : 'RLB_ERR_INTERNAL', (err as Error).message, parsed.args.json);
   }
+  process.stdout.write(outcome.stdout);
+  if (outcome.stderr !== undefined) process.stderr.write(outcome.stderr);
+  return outcome.exitCode;
 }

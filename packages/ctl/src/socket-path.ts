@@ -1,7 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultAdminSocket } from '@rustlb/config';
-import { parse } from 'yaml';
 
 export const DEFAULT_CONFIG = '/etc/rustlb/config.yaml';
 
@@ -11,8 +9,10 @@ export const DEFAULT_CONFIG = '/etc/rustlb/config.yaml';
  * not be valid (a broken file is exactly when `rustlb-ctl reload` must still reach the
  * daemon to report the errors).
  */
-export function socketFromConfig(configFile: string): string {
+export async function socketFromConfig(configFile: string): Promise<string> {
   const text = readFileSync(configFile, 'utf8');
+  // Loaded only here: most invocations name the socket and should start fast.
+  const [{ parse }, { defaultAdminSocket }] = await Promise.all([import('yaml'), import('@rustlb/config')]);
   let socket: unknown;
   try {
     socket = (parse(text) as { global?: { admin?: { socket?: unknown } } } | null)?.global?.admin?.socket;
@@ -23,7 +23,7 @@ export function socketFromConfig(configFile: string): string {
 }
 
 /** --socket, else -c FILE, else RUSTLB_SOCKET, else the default config file's socket. */
-export function findSocket(options: { socket?: string | undefined; config?: string | undefined }): string | null {
+export async function findSocket(options: { socket?: string | undefined; config?: string | undefined }): Promise<string | null> {
   if (options.socket !== undefined) return resolve(options.socket);
   if (options.config !== undefined) return socketFromConfig(options.config);
   if (process.env.RUSTLB_SOCKET !== undefined && process.env.RUSTLB_SOCKET !== '') return resolve(process.env.RUSTLB_SOCKET);

@@ -260,6 +260,7 @@ export class Supervisor implements ControlTarget {
   /** Null when `onlyIfChanged` and the file holds what was last accepted or rejected. */
   async #reload(trigger: string, onlyIfChanged: boolean): Promise<ReloadResult | null> {
     const logger = this.#log.logger;
+    const started = performance.now();
     if (this.#phase === 'draining' || this.#phase === 'stopped') {
       throw new RustlbError('RLB_ERR_CONTROL_REFUSED', 'rustlb is shutting down: no reload');
     }
@@ -310,7 +311,8 @@ export class Supervisor implements ControlTarget {
     this.#metrics.generation.set(gen);
     this.#metrics.lastReload.set(Date.now() / 1000);
     const warnings = result.warnings.map(formatProblem);
-    logger.info({ trigger, generation: gen, changes, needsRestart: diff.needsRestart, warnings, acknowledged, pending }, 'configuration reloaded');
+    const durationMs = Math.round(performance.now() - started);
+    logger.info({ trigger, generation: gen, changes, needsRestart: diff.needsRestart, warnings, acknowledged, pending, durationMs }, 'configuration reloaded');
     if (!all) logger.warn({ generation: gen, pending }, 'some workers did not acknowledge the new configuration in time');
     return { accepted: true, generation: gen, errors: [], warnings, changes, needsRestart: diff.needsRestart, acknowledged, pending };
   }
