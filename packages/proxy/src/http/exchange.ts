@@ -55,6 +55,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #resume: (() => void) | null = null;
   #oneShot: Client | null = null;
   #freshRetried = false;
+  /** The client waits for `100 Continue` before it sends the body. */
+  #continue = false;
   #status = 0;
   #gone = false;
   #done = false;
@@ -81,7 +83,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return this.#requestId;
   }
 
-  start(): void {
+  start(expectsContinue: boolean): void {
+    this.#continue = expectsContinue && this.#withBody;
     this.#res[kExchange] = this;
     this.#res.on('close', onResponseClose);
     this.#next();
@@ -150,7 +153,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onConnect(abort: (err?: Error) => void): void {
     this.#abort = abort;
-    if (this.#gone) abort(new Error('client closed the connection'));
+    if (this.#gone) {
+      abort(new Error('client closed the connection'));
+      return;
+    }
+    // A server connection is about to take the request: now the client may send its body.
+    if (this.#continue) {
+      this.#continue = false;
+      this.#res.writeContinue();
+    }
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
@@ -170,6 +181,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#abort?.(new Error('invalid upstream response header'));
       return false;
     }
+    if (statusCode === 204 || statusCode === 304) {
+      // No content by definition (RFC 9112 §6.3): the client's answer is complete now. undici
+      // would fail a 304 whose Content-Length gives the representation's size (which RFC 9110
+      // §8.6 allows) and drop that connection; the client never sees it.
+      this.#res.end();
+      this.#finish(statusCode, null);
+    }
     return true;
   }
 
@@ -181,12 +199,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     this.#release();
+    if (this.#done) return;
     this.#res.end();
     this.#finish(this.#status, null);
   }
 
   onError(err: Error): void {
     this.#release();
+    // Already answered (a bodiless status, or rustlb's own error): nothing left to tell the client.
+    if (this.#done) return;
     const slot = this.#slot as ServerSlot;
     if (this.#gone || this.#req.socket.destroyed) {
       this.#finish(this.#status === 0 ? CLIENT_CLOSED : this.#status, 'RLB_ERR_CLIENT_ABORTED');

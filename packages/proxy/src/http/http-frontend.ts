@@ -18,7 +18,12 @@ const kOpen = Symbol('rustlb.open');
 type CountedSocket = Socket & { [kOpen]?: HttpFrontend };
 
 function onRequest(this: ProxyServer, req: IncomingMessage, res: ServerResponse): void {
-  this.frontend.request(req, res);
+  this.frontend.request(req, res, false);
+}
+
+/** `Expect: 100-continue`: the exchange sends 100 once a server connection takes the request, not before. */
+function onCheckContinue(this: ProxyServer, req: IncomingMessage, res: ServerResponse): void {
+  this.frontend.request(req, res, true);
 }
 
 function onUpgrade(this: ProxyServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -77,6 +82,7 @@ export class HttpFrontend {
     }) as ProxyServer;
     this.#server.frontend = this;
     this.#server.on('request', onRequest);
+    this.#server.on('checkContinue', onCheckContinue);
     this.#server.on('upgrade', onUpgrade);
     this.#server.on('connect', onConnect);
     this.#server.on('clientError', onClientError);
@@ -140,7 +146,7 @@ export class HttpFrontend {
     m.bytes(rest.bytesIn, rest.bytesOut);
   }
 
-  request(req: IncomingMessage, res: ServerResponse): void {
+  request(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     const started = performance.now();
     const state = this.state;
     const problem = requestProblem(req);
@@ -152,7 +158,7 @@ export class HttpFrontend {
       this.#optionsStar(state, req, res, started);
       return;
     }
-    new Exchange(this.ctx, state, state.route(req), req, res, started).start();
+    new Exchange(this.ctx, state, state.route(req), req, res, started).start(expectsContinue);
   }
 
   /** A request refused before any server was chosen. */

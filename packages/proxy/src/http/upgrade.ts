@@ -34,7 +34,7 @@ export function handleUpgrade(ctx: ProxyContext, state: HttpState, req: Incoming
   const websocket = req.method === 'GET' && req.httpVersion === '1.1' && (req.headers.upgrade ?? '').trim().toLowerCase() === 'websocket';
   if (!websocket) {
     const res = new RawResponse(socket, req.method === 'HEAD');
-    new Exchange(ctx, state, target, req, res as unknown as ServerResponse, started).start();
+    new Exchange(ctx, state, target, req, res as unknown as ServerResponse, started).start(false);
     return;
   }
   const tunnel = new Tunnel(ctx, state, target, req, socket as Socket, head, started, tunnels);

@@ -1,0 +1,400 @@
+// HTTP/1.1 message handling through the proxy (issue 4): Expect: 100-continue, bodiless
+// responses keeping keep-alive in sync, pipelining, chunked bodies both ways, a 50 MiB
+// stream, upstream framing errors, trailers, and WebSocket tunnelling.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { after, before, test } from 'node:test';
+import {
+  freePorts,
+  type HttpUpstream,
+  RawConnection,
+  type RawHttpUpstream,
+  RustlbProcess,
+  raw,
+  startHttpUpstream,
+  startRawHttpUpstream,
+  statuses,
+  waitFor,
+} from '@rustlb/testkit';
+import { WebSocket, WebSocketServer } from 'ws';
+
+let node: HttpUpstream;
+let rawUp: RawHttpUpstream;
+let wss: WebSocketServer;
+let lb: RustlbProcess;
+let main: number;
+let rawFe: number;
+let deadFe: number;
+let deadPort: number;
+
+const MIB = 1024 * 1024;
+const block = randomBytes(MIB);
+
+before(async () => {
+  node = await startHttpUpstream('node');
+  rawUp = await startRawHttpUpstream();
+  [main, rawFe, deadFe, deadPort] = (await freePorts(4)) as [number, number, number, number];
+  wss = new WebSocketServer({ server: node.server, path: '/ws' });
+  wss.on('connection', (ws, req) => {
+    ws.send(`hello ${req.headers['x-forwarded-for']}`);
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
+  lb = await RustlbProcess.start({
+    config: {
+      global: { access_log: false },
+      frontends: [
+        { name: 'main', listen: `127.0.0.1:${main}`, protocol: 'http', backend: 'node' },
+        { name: 'raw', listen: `127.0.0.1:${rawFe}`, protocol: 'http', backend: 'raw' },
+        { name: 'dead', listen: `127.0.0.1:${deadFe}`, protocol: 'http', backend: 'dead' },
+      ],
+      backends: [
+        { name: 'node', servers: [{ address: node.address }] },
+        { name: 'raw', servers: [{ address: rawUp.address }] },
+        { name: 'dead', servers: [{ address: `127.0.0.1:${deadPort}` }] },
+      ],
+    },
+  });
+});
+
+after(async () => {
+  await lb?.dispose();
+  wss?.close();
+  await node?.close();
+  await rawUp?.close();
+});
+
+test('Expect: 100-continue: 100 comes first, then the body is forwarded and answered', async () => {
+  node.handler = (req, res, body) => {
+    res.setHeader('x-expect-seen', String(req.headers.expect ?? 'none'));
+    res.end(`got ${body.toString()}`);
+  };
+  try {
+    const conn = await RawConnection.open(main);
+    conn.write('POST /continue HTTP/1.1\r\nHost: c.test\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n');
+    const interim = await conn.read();
+    assert.equal(interim.status, 100);
+    // The body is sent only now.
+    conn.write('hello world');
+    const res = await conn.read();
+    assert.equal(res.status, 200);
+    assert.equal(res.body.toString(), 'got hello world');
+    // The keep-alive connection goes on.
+    conn.write('GET /after HTTP/1.1\r\nHost: c.test\r\n\r\n');
+    assert.equal((await conn.read()).status, 200);
+    conn.destroy();
+  } finally {
+    node.handler = null;
+  }
+});
+
+test('Expect: 100-continue to a server that cannot be reached: a final answer without 100, and the connection closed', async () => {
+  const conn = await RawConnection.open(deadFe);
+  conn.write('POST /continue HTTP/1.1\r\nHost: c.test\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n');
+  const res = await conn.read();
+  assert.ok(res.status === 502 || res.status === 503, res.raw);
+  // The client may still send its body: the connection cannot be kept in sync, so it is closed.
+  assert.ok(await conn.waitClosed(2000));
+  conn.destroy();
+});
+
+test('HEAD, 204 and 304 carry no body and the keep-alive connection stays in sync', async () => {
+  rawUp.handler = (req, socket) => {
+    switch (req.path) {
+      case '/head':
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Type: text/plain\r\n\r\n');
+        break;
+      case '/head-chunked':
+        socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n');
+        break;
+      case '/204':
+        socket.write('HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n');
+        break;
+      case '/304':
+        socket.write('HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: 1000\r\n\r\n');
+        break;
+      default:
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${req.path.length}\r\n\r\n${req.path}`);
+    }
+  };
+  try {
+    const conn = await RawConnection.open(rawFe);
+    for (let round = 0; round < 2; round++) {
+      conn.write('HEAD /head HTTP/1.1\r\nHost: h.test\r\n\r\n');
+      const head = await conn.read({ head: true });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers['content-length'], '1000');
+      conn.write('HEAD /head-chunked HTTP/1.1\r\nHost: h.test\r\n\r\n');
+      assert.equal((await conn.read({ head: true })).status, 200);
+      conn.write('GET /204 HTTP/1.1\r\nHost: h.test\r\n\r\n');
+      const noContent = await conn.read();
+      assert.equal(noContent.status, 204);
+      assert.equal(noContent.headers['x-a'], '1');
+      conn.write('GET /304 HTTP/1.1\r\nHost: h.test\r\nIf-None-Match: "v1"\r\n\r\n');
+      const notModified = await conn.read();
+      assert.equal(notModified.status, 304);
+      assert.equal(notModified.headers.etag, '"v1"');
+      conn.write('GET /in-sync HTTP/1.1\r\nHost: h.test\r\n\r\n');
+      const last = await conn.read();
+      assert.equal(last.body.toString(), '/in-sync');
+      assert.equal(conn.pending.length, 0, `stray bytes: ${conn.pending.toString('latin1')}`);
+    }
+    conn.destroy();
+  } finally {
+    rawUp.handler = null;
+  }
+});
+
+test('a body on a 204 or 304 from the upstream is dropped with that upstream connection; nothing of it reaches the client', async () => {
+  rawUp.handler = (req, socket) => {
+    if (req.path === '/204-body') socket.write('HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello');
+    else if (req.path === '/304-body') socket.write('HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+    else socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${req.path.length}\r\n\r\n${req.path}`);
+  };
+  try {
+    const conn = await RawConnection.open(rawFe);
+    for (const path of ['/204-body', '/304-body']) {
+      conn.write(`GET ${path} HTTP/1.1\r\nHost: h.test\r\n\r\n`);
+      const bad = await conn.read();
+      assert.ok(bad.status === 204 || bad.status === 304 || bad.status === 502, bad.raw);
+      const badConnection = rawUp.requests.at(-1)?.connection;
+      conn.write('GET /next HTTP/1.1\r\nHost: h.test\r\n\r\n');
+      const next = await conn.read();
+      assert.equal(next.status, 200);
+      assert.equal(next.body.toString(), '/next');
+      assert.doesNotMatch(next.raw, /hello/);
+      // The desynchronised upstream connection was not used again.
+      assert.notEqual(rawUp.requests.at(-1)?.connection, badConnection);
+    }
+    assert.equal(conn.pending.length, 0);
+    conn.destroy();
+  } finally {
+    rawUp.handler = null;
+  }
+});
+
+test('invalid upstream framing (conflicting lengths, CL with TE, bad length, obs-fold, not HTTP) is 502 and the upstream connection discarded', async () => {
+  const answers: Record<string, string> = {
+    '/cl-twice': 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd',
+    '/cl-te': 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    '/cl-nan': 'HTTP/1.1 200 OK\r\nContent-Length: 3x\r\n\r\nabc',
+    '/obs-fold': 'HTTP/1.1 200 OK\r\nX-A: 1\r\n  2\r\nContent-Length: 2\r\n\r\nok',
+    '/not-http': 'SMTP ready\r\n\r\n',
+  };
+  rawUp.handler = (req, socket) => {
+    socket.write(answers[req.path] ?? `HTTP/1.1 200 OK\r\nContent-Length: ${req.path.length}\r\n\r\n${req.path}`);
+  };
+  try {
+    const conn = await RawConnection.open(rawFe);
+    for (const path of Object.keys(answers)) {
+      conn.write(`GET ${path} HTTP/1.1\r\nHost: h.test\r\n\r\n`);
+      const res = await conn.read();
+      assert.equal(res.status, 502, `${path}: ${res.raw}`);
+      assert.match(res.body.toString(), /^bad upstream response\nrequest id: \S+\n$/);
+      const badConnection = rawUp.requests.at(-1)?.connection;
+      // The client connection goes on; the upstream one is never used again.
+      conn.write('GET /next HTTP/1.1\r\nHost: h.test\r\n\r\n');
+      const next = await conn.read();
+      assert.equal(next.body.toString(), '/next', path);
+      assert.notEqual(rawUp.requests.at(-1)?.connection, badConnection, `${path}: upstream connection reused`);
+    }
+    conn.destroy();
+  } finally {
+    rawUp.handler = null;
+  }
+});
+
+test('a response whose body framing breaks after a good head: the client connection is closed, never a complete-looking answer', async () => {
+  rawUp.handler = (req, socket) => {
+    if (req.path === '/bad-chunk') socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\nabc\r\n0\r\n\r\n');
+    else socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${req.path.length}\r\n\r\n${req.path}`);
+  };
+  try {
+    const r = await raw(rawFe, 'GET /bad-chunk HTTP/1.1\r\nHost: h.test\r\n\r\n', { idleMs: 3000 });
+    assert.equal(r.closed, true);
+    // Either a 502 (nothing had been sent) or an unterminated chunked body.
+    if (!r.data.startsWith('HTTP/1.1 502')) assert.doesNotMatch(r.data, /\r\n0\r\n\r\n$/);
+  } finally {
+    rawUp.handler = null;
+  }
+});
+
+test('pipelined requests in one write are answered in order, bodies included', async () => {
+  node.handler = (req, res, body) => {
+    const delay = req.url === '/p2' ? 150 : 0;
+    setTimeout(() => res.end(`${req.url} ${body.toString()}`), delay);
+  };
+  try {
+    const conn = await RawConnection.open(main);
+    conn.write(
+      'GET /p1 HTTP/1.1\r\nHost: p.test\r\n\r\n' +
+        'POST /p2 HTTP/1.1\r\nHost: p.test\r\nContent-Length: 4\r\n\r\nbody' +
+        'GET /p3 HTTP/1.1\r\nHost: p.test\r\n\r\n' +
+        'POST /p4 HTTP/1.1\r\nHost: p.test\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n',
+    );
+    const bodies: string[] = [];
+    for (let i = 0; i < 4; i++) bodies.push((await conn.read()).body.toString());
+    assert.deepEqual(bodies, ['/p1 ', '/p2 body', '/p3 ', '/p4 ab']);
+    conn.destroy();
+  } finally {
+    node.handler = null;
+  }
+});
+
+test('chunked request and response bodies arrive intact; trailers are not forwarded either way', async () => {
+  node.handler = (req, res, body) => {
+    res.setHeader('x-trailers-seen', JSON.stringify(req.trailers));
+    res.setHeader('Trailer', 'X-Checksum');
+    res.write(body.subarray(0, 5));
+    res.write(body.subarray(5));
+    res.addTrailers({ 'X-Checksum': 'abc' });
+    res.end();
+  };
+  try {
+    const conn = await RawConnection.open(main);
+    conn.write(
+      'POST /chunked HTTP/1.1\r\nHost: c.test\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sig\r\n\r\n' +
+        '5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\nX-Sig: zzz\r\n\r\n',
+    );
+    const res = await conn.read();
+    assert.equal(res.status, 200);
+    assert.equal(res.body.toString(), 'hello world');
+    assert.equal(res.headers['x-trailers-seen'], '{}');
+    assert.equal(res.headers['transfer-encoding'], 'chunked');
+    assert.doesNotMatch(res.raw, /X-Checksum/i);
+    assert.equal(res.headers.trailer, undefined);
+    conn.destroy();
+  } finally {
+    node.handler = null;
+  }
+});
+
+test('a chunked request body is streamed upstream chunked as it arrives, not buffered', async () => {
+  const conn = await RawConnection.open(rawFe);
+  const before = rawUp.bytesReceived;
+  const count = rawUp.requests.length;
+  conn.write('POST /stream HTTP/1.1\r\nHost: c.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+  // The head and the first chunk reach the upstream before the client has finished.
+  await waitFor(() => rawUp.bytesReceived > before, 'the first chunk upstream');
+  assert.equal(rawUp.requests.length, count);
+  conn.write('6\r\n world\r\n0\r\n\r\n');
+  const res = await conn.read();
+  assert.equal(res.status, 200);
+  const seen = rawUp.requests.at(-1);
+  assert.equal(seen?.path, '/stream');
+  assert.equal(seen?.headers['transfer-encoding'], 'chunked');
+  assert.equal(seen?.headers['content-length'], undefined);
+  const text = seen?.body.toString('latin1') ?? '';
+  assert.match(text, /hello/);
+  assert.match(text, / world/);
+  assert.match(text, /\r\n0\r\n\r\n$/);
+  conn.destroy();
+});
+
+function sha256(chunks: Iterable<Buffer>): string {
+  const h = createHash('sha256');
+  for (const c of chunks) h.update(c);
+  return h.digest('hex');
+}
+
+test('a 50 MiB streamed response and a 20 MiB streamed upload arrive intact', async () => {
+  const expected = sha256(Array.from({ length: 50 }, () => block));
+  node.handler = (req, res, body) => {
+    if (req.method === 'POST') {
+      res.end(sha256([body]));
+      return;
+    }
+    let sent = 0;
+    const pump = () => {
+      while (sent < 50) {
+        sent++;
+        if (!res.write(block)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+      res.end();
+    };
+    pump();
+  };
+  try {
+    const got = await new Promise<{ hash: string; length: number }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: main, path: '/big', agent: false }, (res) => {
+        const h = createHash('sha256');
+        let length = 0;
+        res.on('data', (c: Buffer) => {
+          h.update(c);
+          length += c.length;
+        });
+        res.once('end', () => resolve({ hash: h.digest('hex'), length }));
+        res.once('error', reject);
+      });
+      req.once('error', reject);
+      req.end();
+    });
+    assert.equal(got.length, 50 * MIB);
+    assert.equal(got.hash, expected);
+    const upload = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: main, method: 'POST', path: '/upload', agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          text += c;
+        });
+        res.once('end', () => resolve(text));
+      });
+      req.once('error', reject);
+      let n = 0;
+      const pump = () => {
+        while (n < 20) {
+          n++;
+          if (!req.write(block)) {
+            req.once('drain', pump);
+            return;
+          }
+        }
+        req.end();
+      };
+      pump();
+    });
+    assert.equal(upload, sha256(Array.from({ length: 20 }, () => block)));
+  } finally {
+    node.handler = null;
+  }
+});
+
+test('Upgrade: websocket is tunnelled: handshake and frames both ways', async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${main}/ws`);
+  const messages: string[] = [];
+  ws.on('message', (data, isBinary) => messages.push(isBinary ? `bin:${(data as Buffer).toString('hex')}` : String(data)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  await waitFor(() => messages.length >= 1, 'the server’s greeting');
+  assert.equal(messages[0], 'hello 127.0.0.1');
+  ws.send('ping text');
+  ws.send(Buffer.from([1, 2, 3, 255]));
+  const big = 'x'.repeat(200_000);
+  ws.send(big);
+  await waitFor(() => messages.length >= 4, 'three echoes');
+  assert.equal(messages[1], 'ping text');
+  assert.equal(messages[2], 'bin:010203ff');
+  assert.equal(messages[3], big);
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  ws.close(1000);
+  assert.equal(await closed, 1000);
+});
+
+test('a WebSocket handshake the upstream refuses is relayed as a normal response', async () => {
+  const r = await raw(
+    main,
+    'GET /not-ws HTTP/1.1\r\nHost: w.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    {
+      idleMs: 1000,
+    },
+  );
+  const got = statuses(r.data);
+  assert.equal(got.length, 1, r.data);
+  assert.notEqual(got[0], 101);
+});
