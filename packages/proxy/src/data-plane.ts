@@ -49,6 +49,7 @@ export class DataPlane {
     const tables = ProxyTables.build(generation, config, topology, this.#tables, this.#offset);
     this.#tables = tables;
     this.ctx.accessLog = config.global.accessLog;
+    this.ctx.metrics.enabled = config.global.metrics.enabled;
     const wanted = new Map(config.frontends.map((f) => [f.name, f]));
     // Stop the ones that go (or move) first, so an address handed from one frontend to another is free.
     for (const [name, fe] of this.#frontends) {

@@ -4,12 +4,20 @@ import pidusage from 'pidusage';
 import type { Fleet, WorkerRecord } from './fleet.js';
 import type { PrimaryMetrics } from './primary-metrics.js';
 
-/** A scrape answers within this, with what the slow workers reported last time. */
-const COLLECT_TIMEOUT_MS = 800;
+/**
+ * A worker that has not answered a collection by then is left out of it (its last
+ * report is used): the whole scrape, pidusage and merging included, stays under 1 s.
+ */
+export const COLLECT_TIMEOUT_MS = 700;
 
 interface Known {
   snapshot: MetricsJson;
   figures: WorkerFigures | null;
+}
+
+interface Waiter {
+  readonly pid: number;
+  readonly done: (answered: boolean) => void;
 }
 
 export interface ProcessUsage {
@@ -20,56 +28,66 @@ export interface ProcessUsage {
 /**
  * The one place metrics are served from: the primary's own metrics merged with every
  * worker's, collected over IPC per scrape. What a worker last reported is kept when it
- * dies (counters only), so totals never go backwards and Prometheus never sees a fake
- * counter reset. A worker that does not answer in time does not hold the scrape up.
+ * dies (counters and histograms only), so totals never go backwards and Prometheus never
+ * sees a fake counter reset. A worker that does not answer in time does not hold the
+ * scrape up; it is counted in `rustlb_metrics_scrape_errors_total`.
+ *
+ * Consistency: a worker's snapshot moves from "live" to "retired" in one synchronous
+ * step, and a scrape reads both in one synchronous step, so no scrape can see a dead
+ * worker's counters in neither place.
  */
 export class MetricsHub {
   readonly #metrics: PrimaryMetrics;
   readonly #fleet: Fleet;
-  readonly #known = new Map<number, Known>();
+  /** Last report of each live worker. */
+  readonly #known = new Map<WorkerRecord, Known>();
+  /** Workers whose counters moved to #retired (a late report of theirs must not count twice). */
+  readonly #retiredRecords = new WeakSet<WorkerRecord>();
   /** Counters and histograms of dead workers, merged. */
   #retired: MetricsJson = [];
   /** Requests answered by dead workers, per slot. */
   readonly #retiredServed = new Map<number, number>();
-  readonly #waiting = new Map<number, (reply: MetricsReply) => void>();
+  /** Pending collections, by `seq:pid`. */
+  readonly #waiting = new Map<string, Waiter>();
   #seq = 0;
-  /** Serialises retirements (they merge asynchronously). */
-  #retiring: Promise<void> = Promise.resolve();
 
   constructor(metrics: PrimaryMetrics, fleet: Fleet) {
     this.#metrics = metrics;
     this.#fleet = fleet;
   }
 
-  /** A worker's answer to a collection. */
+  /** A worker's report: the answer to a collection, or unasked (its last one before a planned exit). */
   reply(record: WorkerRecord, reply: MetricsReply): void {
-    const known = this.#known.get(record.pid) ?? { snapshot: [], figures: null };
-    known.snapshot = reply.metrics as MetricsJson;
-    known.figures = reply.figures;
-    this.#known.set(record.pid, known);
-    this.#waiting.get(reply.seq * 100_000 + record.pid)?.(reply);
+    const known = this.#known.get(record);
+    if (known === undefined) {
+      // Only before the worker is retired: after that its counters live in #retired.
+      if (this.#retiredRecords.has(record)) return;
+      this.#known.set(record, { snapshot: reply.metrics as MetricsJson, figures: reply.figures });
+    } else {
+      known.snapshot = reply.metrics as MetricsJson;
+      known.figures = reply.figures;
+    }
+    this.#waiting.get(`${reply.seq}:${record.pid}`)?.done(true);
   }
 
-  /** Asks every live worker for its metrics; resolves after all answered or the timeout. */
-  async collect(): Promise<{ missing: WorkerRecord[] }> {
+  /** Asks every live worker for its metrics; resolves once all answered, left, or the timeout passed. */
+  async collect(timeoutMs = COLLECT_TIMEOUT_MS): Promise<{ missing: WorkerRecord[] }> {
     const seq = ++this.#seq;
-    const live = this.#fleet.live().filter((r) => r.state !== 'exited');
+    const live = this.#fleet.live().filter((r) => r.state !== 'exited' && r.worker.isConnected());
     const missing: WorkerRecord[] = [];
     await Promise.all(
       live.map(
         (r) =>
           new Promise<void>((resolve) => {
-            const id = seq * 100_000 + r.pid;
-            const timer = setTimeout(() => {
-              this.#waiting.delete(id);
-              missing.push(r);
-              resolve();
-            }, COLLECT_TIMEOUT_MS);
-            this.#waiting.set(id, () => {
+            const key = `${seq}:${r.pid}`;
+            const done = (answered: boolean) => {
               clearTimeout(timer);
-              this.#waiting.delete(id);
+              this.#waiting.delete(key);
+              if (!answered) missing.push(r);
               resolve();
-            });
+            };
+            const timer = setTimeout(() => done(false), timeoutMs);
+            this.#waiting.set(key, { pid: r.pid, done });
             this.#fleet.send(r, { kind: 'metrics-collect', seq });
           }),
       ),
@@ -78,39 +96,48 @@ export class MetricsHub {
   }
 
   figures(record: WorkerRecord): WorkerFigures | null {
-    return this.#known.get(record.pid)?.figures ?? null;
+    return this.#known.get(record)?.figures ?? null;
   }
 
-  /** A worker is gone: keep its counters. */
+  /**
+   * A worker exited: keep its counters. Reports still in the IPC pipe (the last one a
+   * draining worker sends before it exits) are read before the channel closes, so the
+   * retirement waits for that.
+   */
   retire(record: WorkerRecord): void {
-    const known = this.#known.get(record.pid);
-    this.#known.delete(record.pid);
-    if (known === undefined) return;
-    this.#retiredServed.set(record.slot, (this.#retiredServed.get(record.slot) ?? 0) + (known.figures?.requests ?? 0));
-    this.#retiring = this.#retiring.then(async () => {
-      this.#retired = await accumulate(this.#retired, known.snapshot);
-    });
+    // A collection waiting on it is not an error: it is gone, and its last report is kept.
+    for (const w of [...this.#waiting.values()]) if (w.pid === record.pid) w.done(true);
+    if (record.worker.isConnected()) record.worker.once('disconnect', () => this.#retire(record));
+    else this.#retire(record);
   }
 
-  /** CPU and memory of the primary and every live worker (pidusage). */
+  #retire(record: WorkerRecord): void {
+    if (this.#retiredRecords.has(record)) return;
+    this.#retiredRecords.add(record);
+    const known = this.#known.get(record);
+    if (known === undefined) return;
+    // One synchronous step: the snapshot leaves #known and enters #retired together.
+    this.#retiredServed.set(record.slot, (this.#retiredServed.get(record.slot) ?? 0) + (known.figures?.requests ?? 0));
+    this.#retired = accumulate(this.#retired, known.snapshot);
+    this.#known.delete(record);
+  }
+
+  /** CPU and memory of the primary and every live worker (pidusage); a process that just left is skipped. */
   async usage(): Promise<Map<number, ProcessUsage>> {
     const pids = [process.pid, ...this.#fleet.live().map((r) => r.pid)];
     const out = new Map<number, ProcessUsage>();
-    try {
-      const stats = await pidusage(pids);
-      for (const [pid, s] of Object.entries(stats)) if (s) out.set(Number(pid), { cpu: s.cpu, memory: s.memory });
-    } catch {
-      // A worker exited between listing and reading /proc: report what we have.
-    }
+    const stats = await Promise.allSettled(pids.map((pid) => pidusage(pid)));
+    stats.forEach((s, i) => {
+      if (s.status === 'fulfilled') out.set(pids[i] as number, { cpu: s.value.cpu, memory: s.value.memory });
+    });
     return out;
   }
 
   /** The Prometheus text of the whole cluster. */
   async scrape(): Promise<{ contentType: string; body: string }> {
-    const { missing } = await this.collect();
-    if (missing.length > 0) this.#metrics.scrapeErrors.inc(missing.length);
-    const usage = await this.usage();
+    const [{ missing }, usage] = await Promise.all([this.collect(), this.usage()]);
     const m = this.#metrics;
+    if (missing.length > 0) m.scrapeErrors.inc(missing.length);
     m.cpu.reset();
     m.memory.reset();
     const self = usage.get(process.pid);
@@ -118,23 +145,23 @@ export class MetricsHub {
       m.cpu.labels('primary', '').set(self.cpu);
       m.memory.labels('primary', '').set(self.memory);
     }
-    const served = new Map<number, number>(this.#retiredServed);
     for (const r of this.#fleet.live()) {
       const u = usage.get(r.pid);
-      if (u !== undefined) {
-        m.cpu.labels('worker', String(r.slot)).set(u.cpu);
-        m.memory.labels('worker', String(r.slot)).set(u.memory);
-      }
-      served.set(r.slot, (served.get(r.slot) ?? 0) + (this.figures(r)?.requests ?? 0));
+      if (u === undefined) continue;
+      m.cpu.labels('worker', String(r.slot)).set(u.cpu);
+      m.memory.labels('worker', String(r.slot)).set(u.memory);
     }
-    await this.#retiring;
     const own = (await m.registry.getMetricsAsJSON()) as MetricsJson;
+    // From here to the merge, synchronous: live and retired workers read as one view.
+    const served = new Map<number, number>(this.#retiredServed);
+    for (const r of this.#fleet.all()) served.set(r.slot, served.get(r.slot) ?? 0);
+    for (const [r, known] of this.#known) served.set(r.slot, (served.get(r.slot) ?? 0) + (known.figures?.requests ?? 0));
     const perWorker = {
       name: METRIC.workerRequests,
       help: 'Requests answered by each worker slot (to see skew); a replaced worker continues its slot.',
       type: 'counter',
       aggregator: 'sum',
-      values: [...served].map(([slot, value]) => ({ labels: { worker: String(slot) }, value })),
+      values: [...served].sort((a, b) => a[0] - b[0]).map(([slot, value]) => ({ labels: { worker: String(slot) }, value })),
     } as unknown as MetricsJson[number];
     const snapshots: MetricsJson[] = [own, [perWorker], this.#retired];
     for (const known of this.#known.values()) snapshots.push(known.snapshot);

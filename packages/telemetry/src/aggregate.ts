@@ -5,10 +5,21 @@ export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 /**
  * Merges metric snapshots (the primary's own, every live worker's, and what dead
  * workers last reported) into one registry: counters and histograms add up, gauges
- * follow each metric's `aggregator` (sum by default).
+ * follow each metric's `aggregator` (sum by default). Synchronous.
  */
 export function mergeSnapshots(snapshots: readonly MetricsJson[]): Registry {
   return AggregatorRegistry.aggregate(snapshots as MetricsJson[]);
+}
+
+/** Like {@link mergeSnapshots}, as one snapshot again (synchronously: no await between reading and using state). */
+export function mergeToJson(snapshots: readonly MetricsJson[]): MetricsJson {
+  // The aggregated registry holds the merged objects themselves; their `get()` only hands them back.
+  return mergeSnapshots(snapshots)
+    .getMetricsAsArray()
+    .map((m) => {
+      const { name, help, type, values, aggregator } = m as unknown as MetricsJson[number];
+      return { name, help, type, values, aggregator } as MetricsJson[number];
+    });
 }
 
 /**
@@ -23,9 +34,9 @@ export function retainable(snapshot: MetricsJson): MetricsJson {
   });
 }
 
-/** Folds `snapshot` into an accumulated snapshot of retired workers. */
-export async function accumulate(retired: MetricsJson, snapshot: MetricsJson): Promise<MetricsJson> {
-  if (snapshot.length === 0) return retired;
-  const merged = mergeSnapshots([retired, retainable(snapshot)]);
-  return (await merged.getMetricsAsJSON()) as MetricsJson;
+/** Folds a dead worker's last `snapshot` into the accumulated snapshot of retired workers. */
+export function accumulate(retired: MetricsJson, snapshot: MetricsJson): MetricsJson {
+  const kept = retainable(snapshot);
+  if (kept.length === 0) return retired;
+  return mergeToJson([retired, kept]);
 }

@@ -13,9 +13,22 @@ export interface LoggerOptions {
 
 export interface LogSink {
   readonly logger: Logger;
-  /** Writes out what is buffered; call before the process exits. */
+  /**
+   * Writes out what is buffered, at once. For crash paths: a write the thread pool is
+   * still doing at that moment can be cut off by the exit; prefer {@link LogSink.flush}.
+   */
   flushSync(): void;
+  /** Waits for the write in progress (bounded by `timeoutMs`), then writes out the rest: call before a planned exit. */
+  flush(timeoutMs?: number): Promise<void>;
 }
+
+/** The parts of pino's SonicBoom destination `flush` needs (`_writing`: an asynchronous write is in progress). */
+type Destination = DestinationStream & {
+  flushSync(): void;
+  readonly _writing?: boolean;
+  once(event: 'write', cb: () => void): unknown;
+  off(event: 'write', cb: () => void): unknown;
+};
 
 /**
  * One JSON object a line on stdout through pino's asynchronous destination (a slow
@@ -31,19 +44,33 @@ export function createLogger(options: LoggerOptions): LogSink {
   };
   if (options.format === 'pretty') {
     const stream = PinoPretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:standard', ignore: 'pid,hostname', sync: true });
-    return { logger: pino(pinoOptions, stream as DestinationStream), flushSync: () => {} };
+    return { logger: pino(pinoOptions, stream as DestinationStream), flushSync: () => {}, flush: () => Promise.resolve() };
   }
   // Whole lines, at most PIPE_BUF bytes a write: lines of several processes sharing one pipe never interleave.
-  const destination = pino.destination({ dest: 1, sync: false, maxWrite: 4096 });
+  const destination = pino.destination({ dest: 1, sync: false, maxWrite: 4096 }) as Destination;
   const logger = pino(pinoOptions, destination);
-  return {
-    logger,
-    flushSync: () => {
-      try {
-        destination.flushSync();
-      } catch {
-        // Not ready yet (nothing written) or stdout gone: nothing to flush.
-      }
-    },
+  const flushSync = () => {
+    try {
+      destination.flushSync();
+    } catch {
+      // Not ready yet (nothing written) or stdout gone: nothing to flush.
+    }
   };
+  const flush = async (timeoutMs = 2000) => {
+    const deadline = Date.now() + timeoutMs;
+    // Each finished write starts the next buffered one: wait until none is in progress.
+    while (destination._writing === true && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          destination.off('write', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
+        destination.once('write', done);
+      });
+    }
+    flushSync();
+  };
+  return { logger, flushSync, flush };
 }

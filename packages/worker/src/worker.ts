@@ -121,9 +121,11 @@ export class Worker {
     this.#plane.beginDrain();
     await new Promise((r) => setTimeout(r, acceptForMs));
     await this.#plane.stopAccepting();
-    this.#plane.whenIdle(() => {
+    this.#plane.whenIdle(async () => {
       this.#plane.destroy();
-      this.#log.flushSync();
+      await this.#log.flush();
+      // A last report, so the primary keeps what was counted since its last scrape.
+      this.#send({ kind: 'metrics', seq: 0, metrics: this.#metrics.snapshot(), figures: { activeConnections: 0, requests: this.#metrics.served, generation: this.#plane.generation } });
       this.#send({ kind: 'drained' }, () => process.exit(0));
     });
   }

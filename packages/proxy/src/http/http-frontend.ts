@@ -198,8 +198,9 @@ export class HttpFrontend {
     const state = this.state;
     const status = statusOf(code);
     state.fallback.metrics.request('OTHER', status, 0);
+    const { bytesIn, bytesOut } = unaccountedBytes(socket);
+    state.fallback.metrics.bytes(bytesIn, bytesOut);
     if (this.ctx.accessLog) {
-      const { bytesIn, bytesOut } = unaccountedBytes(socket);
       logHttpAccess(this.ctx.logger, {
         requestId,
         frontend: state.frontend.name,
