@@ -331,3 +331,10 @@ test('routes: a per-route algorithm (ip_hash) beside the frontend’s round_robi
     agent.destroy();
   }
 });
+
+test('no worker crashed on the way', () => {
+  assert.deepEqual(
+    lb.logs.filter((l) => l.level === 'fatal' || /died unexpectedly/.test(String(l.msg))),
+    [],
+  );
+});

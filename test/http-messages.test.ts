@@ -398,3 +398,10 @@ test('a WebSocket handshake the upstream refuses is relayed as a normal response
   assert.equal(got.length, 1, r.data);
   assert.notEqual(got[0], 101);
 });
+
+test('no worker crashed on the way', () => {
+  assert.deepEqual(
+    lb.logs.filter((l) => l.level === 'fatal' || /died unexpectedly/.test(String(l.msg))),
+    [],
+  );
+});

@@ -196,3 +196,10 @@ test('a head that is not complete within http.timeouts.client_header gets 408 an
   // A prompt request on the same frontend is unaffected.
   assert.equal(await statusOf(slow, `GET /fast HTTP/1.1\r\n${H}\r\n`), 200);
 });
+
+test('no worker crashed on the way', () => {
+  assert.deepEqual(
+    lb.logs.filter((l) => l.level === 'fatal' || /died unexpectedly/.test(String(l.msg))),
+    [],
+  );
+});

@@ -45,6 +45,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   readonly #target: RouteTarget;
   readonly #req: IncomingMessage;
   readonly #res: TrackedResponse;
+  /** The client connection (kept here: Node clears `req.socket` once the request is destroyed). */
+  readonly #socket: TrackedSocket;
   readonly #started: number;
   readonly #vars: TemplateVars;
   readonly #requestId: string;
@@ -68,7 +70,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#req = req;
     this.#res = res as TrackedResponse;
     this.#started = started;
-    const socket = req.socket;
+    const socket = req.socket as TrackedSocket;
+    this.#socket = socket;
     this.#vars = {
       clientIp: normalizeIp(socket.remoteAddress),
       clientPort: String(socket.remotePort ?? ''),
@@ -209,7 +212,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // Already answered (a bodiless status, or rustlb's own error): nothing left to tell the client.
     if (this.#done) return;
     const slot = this.#slot as ServerSlot;
-    if (this.#gone || this.#req.socket.destroyed) {
+    if (this.#gone || this.#socket.destroyed) {
       this.#finish(this.#status === 0 ? CLIENT_CLOSED : this.#status, 'RLB_ERR_CLIENT_ABORTED');
       return;
     }
@@ -298,7 +301,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const target = this.#target;
     const method = this.#req.method as string;
     target.metrics.request(method, status, seconds);
-    const socket = this.#req.socket as TrackedSocket;
+    const socket = this.#socket;
     const read = socket.bytesRead;
     const written = socket.bytesWritten;
     const bytesIn = read - (socket[kBytesRead] ?? 0);
