@@ -16,6 +16,8 @@ export class WorkerRecord {
   generation = 0;
   /** We asked it to go (drain, rolling restart, shutdown): its exit is not a crash. */
   expectedExit = false;
+  /** It said hello: it listens for messages (anything sent before is lost). */
+  greeted = false;
   killTimer: NodeJS.Timeout | null = null;
 
   constructor(worker: Worker, slot: number) {
@@ -75,6 +77,8 @@ export class Fleet {
   }
 
   start(): void {
+    // A shutdown that came while the primary was still starting: nothing to start.
+    if (this.#stopping) return;
     for (let slot = 0; slot < this.#options.count; slot++) this.fork(slot);
   }
 
@@ -84,7 +88,9 @@ export class Fleet {
     this.#records.set(worker.id, record);
     if (!this.#slots.has(slot)) this.#slots.set(slot, { crashes: 0, restarts: 0, lastExit: null, respawnAt: null });
     worker.on('message', (message: unknown) => {
-      if (isEnvelope(message)) this.#options.onMessage(record, message as ToPrimary);
+      if (!isEnvelope(message)) return;
+      if (message.kind === 'hello') record.greeted = true;
+      this.#options.onMessage(record, message as ToPrimary);
     });
     worker.on('error', (err) => this.#options.logger.warn({ err, worker: slot, workerPid: record.pid }, 'worker IPC error'));
     worker.on('exit', (code, signal) => this.#exited(record, code, signal));
@@ -124,6 +130,11 @@ export class Fleet {
     if (!record.live) return;
     record.expectedExit = true;
     record.state = 'draining';
+    if (!record.greeted) {
+      // Still loading: a drain message would be lost, and it holds no connection yet.
+      record.worker.process.kill('SIGKILL');
+      return;
+    }
     this.send(record, { kind: 'drain', acceptForMs });
     record.killTimer = setTimeout(() => {
       if (!record.live) return;

@@ -125,6 +125,8 @@ export class Supervisor implements ControlTarget {
     setupCluster(this.#o.workerEntry);
     this.#fleet.start();
     const ok = await this.#waitForGeneration(this.#owner.generation, STARTUP_TIMEOUT_MS, true);
+    // A SIGTERM during start-up: the shutdown owns the process from here.
+    if (this.#phase !== 'starting') return;
     const failure = [...this.#bindFailures.values()].flat()[0];
     if (failure !== undefined) throw new RustlbError('RLB_ERR_BIND', failure.message, { details: { ...failure } });
     if (!ok) throw new RustlbError('RLB_ERR_INTERNAL', 'workers did not start in time');
@@ -165,7 +167,9 @@ export class Supervisor implements ControlTarget {
 
   /** Worker messages by kind; the compiler checks every kind has a handler. */
   readonly #handlers: { readonly [K in ToPrimary['kind']]: (record: WorkerRecord, message: Extract<ToPrimary, { kind: K }>) => void } = {
-    hello: (r) => this.#sendConfig(r),
+    hello: (r) => {
+      if (r.state !== 'draining') this.#sendConfig(r);
+    },
     'config-applied': (r, m) => this.#applied(r, m),
     passive: (_r, m) => this.#health.passive(m),
     'conn-counts': (r, m) => this.#connCounts(r, m),
@@ -204,6 +208,7 @@ export class Supervisor implements ControlTarget {
   #waitForGeneration(generation: number, timeoutMs: number, failOnBind = false): Promise<boolean> {
     return new Promise((resolve) => {
       const check = () => {
+        if (this.#phase === 'draining' || this.#phase === 'stopped') return done(false);
         const live = this.#fleet.live().filter((r) => r.state !== 'draining');
         if (failOnBind && [...this.#bindFailures.values()].some((f) => f.length > 0)) return done(false);
         if (live.length > 0 && live.every((r) => r.generation >= generation)) done(true);
@@ -468,6 +473,7 @@ export class Supervisor implements ControlTarget {
     if (this.#phase === 'draining' || this.#phase === 'stopped') return;
     const { shutdownDelayMs, shutdownTimeoutMs } = this.#config.global;
     this.#phase = 'draining';
+    for (const wake of this.#ackWaiters) wake();
     const logger = this.#log.logger;
     logger.info({ signal, shutdownDelayMs, shutdownTimeoutMs }, 'shutting down: draining workers');
     await this.#owner.stopWatching();

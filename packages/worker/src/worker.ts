@@ -43,6 +43,8 @@ export class Worker {
   readonly #plane: DataPlane;
   /** Config, topology and drain messages are handled one after the other, in order. */
   #queue: Promise<void> = Promise.resolve();
+  /** Told to drain: a configuration that arrives later must not open listeners again. */
+  #draining = false;
 
   constructor(env: WorkerEnv) {
     this.#log = createLogger({ level: env.logLevel, format: env.logFormat, base: { role: 'worker', worker: env.slot } });
@@ -79,6 +81,7 @@ export class Worker {
   readonly #handlers: Handlers<ToWorker> = {
     config: (m) =>
       this.#enqueue(async () => {
+        if (this.#draining) return;
         this.#log.logger.level = m.config.global.logLevel;
         const bindFailures = await this.#plane.apply(m.generation, m.config, m.topology);
         this.#reporter.track(leastConnectionBackends(m.config), () => this.#plane.tables?.slots.values() ?? []);
@@ -98,7 +101,10 @@ export class Worker {
         (err: unknown) => this.#log.logger.error({ err }, 'collecting metrics failed'),
       );
     },
-    drain: (m) => this.#enqueue(async () => this.#drain(m.acceptForMs)),
+    drain: (m) => {
+      this.#draining = true;
+      this.#enqueue(async () => this.#drain(m.acceptForMs));
+    },
   };
 
   #receive(message: ToWorker): void {
@@ -125,7 +131,12 @@ export class Worker {
       this.#plane.destroy();
       await this.#log.flush();
       // A last report, so the primary keeps what was counted since its last scrape.
-      this.#send({ kind: 'metrics', seq: 0, metrics: this.#metrics.snapshot(), figures: { activeConnections: 0, requests: this.#metrics.served, generation: this.#plane.generation } });
+      this.#send({
+        kind: 'metrics',
+        seq: 0,
+        metrics: this.#metrics.snapshot(),
+        figures: { activeConnections: 0, requests: this.#metrics.served, generation: this.#plane.generation },
+      });
       this.#send({ kind: 'drained' }, () => process.exit(0));
     });
   }
