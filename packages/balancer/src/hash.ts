@@ -8,6 +8,12 @@ export function hash32(text: string): number {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  return mix32(h);
+}
+
+/** murmur3's fmix32: every input bit affects every output bit, and distinct inputs stay distinct. */
+export function mix32(value: number): number {
+  let h = value;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -1,5 +1,5 @@
 export type { Balancer, BalancerFactory, BalancerOptions, Candidate } from './balancer.js';
-export { clientKey } from './client-key.js';
+export { clientHash } from './client-hash.js';
 export { hash32 } from './hash.js';
 export { IpHash } from './ip-hash.js';
 export { LeastConnections } from './least-connections.js';

@@ -1,6 +1,6 @@
 import { type Balancer, type Candidate, eligible } from './balancer.js';
-import { clientKey } from './client-key.js';
-import { hash32 } from './hash.js';
+import { clientHash } from './client-hash.js';
+import { hash32, mix32 } from './hash.js';
 
 /**
  * Points per unit of weight on the ring. Ketama's 160 leaves one server of five owning
@@ -18,7 +18,7 @@ const ENTRY_SPACE = 2 ** 21;
  * derived from its key alone, so every worker builds the same ring and removing one of
  * N servers moves only that server's clients (about 1/N). A client whose server cannot
  * take work walks on to the next server on the ring, and returns when it recovers.
- * IPv4-mapped IPv6 addresses hash as the IPv4 address they carry (see clientKey).
+ * IPv4-mapped IPv6 addresses hash as the IPv4 address they carry (see clientHash).
  */
 export class IpHash implements Balancer {
   readonly algorithm = 'ip_hash' as const;
@@ -41,9 +41,10 @@ export class IpHash implements Balancer {
     const entryOwner = new Uint32Array(total);
     let entry = 0;
     for (const index of order) {
-      const key = (servers[index] as Candidate).key;
+      // Points from the key's hash and the point number, without building a string per point.
+      const base = hash32((servers[index] as Candidate).key);
       for (let k = 0; k < (counts[index] as number); k++) {
-        packed[entry] = hash32(`${key}#${k}`) * ENTRY_SPACE + entry;
+        packed[entry] = mix32((base + Math.imul(k, 0x9e3779b9)) | 0) * ENTRY_SPACE + entry;
         entryOwner[entry] = index;
         entry++;
       }
@@ -63,7 +64,7 @@ export class IpHash implements Balancer {
     const points = this.#points;
     const n = points.length;
     if (n === 0) return null;
-    const h = hash32(clientKey(clientIp));
+    const h = clientHash(clientIp);
     // First point at or after h, wrapping around.
     let lo = 0;
     let hi = n;
