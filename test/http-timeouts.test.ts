@@ -1,0 +1,150 @@
+// Per-frontend HTTP timeouts and limits (issue 4, SPEC §3): client_idle, upstream_idle,
+// max_connections (beyond it connections wait, they are not refused). client_header,
+// connect and response are in http-smuggling and http-failures.
+import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import { after, before, test } from 'node:test';
+import {
+  freePorts,
+  type HttpUpstream,
+  RawConnection,
+  type RawHttpUpstream,
+  RustlbProcess,
+  startHttpUpstream,
+  startRawHttpUpstream,
+  waitFor,
+} from '@rustlb/testkit';
+
+let upShort: RawHttpUpstream;
+let upLong: RawHttpUpstream;
+let held: HttpUpstream;
+let lb: RustlbProcess;
+let idleFe: number;
+let shortFe: number;
+let longFe: number;
+let limitedFe: number;
+let openFe: number;
+
+const QUIET = { interval: '1h', unhealthy_threshold: 1000 };
+
+before(async () => {
+  upShort = await startRawHttpUpstream();
+  upLong = await startRawHttpUpstream();
+  held = await startHttpUpstream('held');
+  [idleFe, shortFe, longFe, limitedFe, openFe] = (await freePorts(5)) as [number, number, number, number, number];
+  lb = await RustlbProcess.start({
+    config: {
+      global: { access_log: false },
+      frontends: [
+        { name: 'idle', listen: `127.0.0.1:${idleFe}`, protocol: 'http', backend: 'long', http: { timeouts: { client_idle: '500ms' } } },
+        { name: 'short', listen: `127.0.0.1:${shortFe}`, protocol: 'http', backend: 'short', http: { timeouts: { upstream_idle: '300ms' } } },
+        { name: 'long', listen: `127.0.0.1:${longFe}`, protocol: 'http', backend: 'long' },
+        { name: 'limited', listen: `127.0.0.1:${limitedFe}`, protocol: 'http', backend: 'held', max_connections: 2 },
+        { name: 'open', listen: `127.0.0.1:${openFe}`, protocol: 'http', backend: 'held' },
+      ],
+      backends: [
+        { name: 'short', servers: [{ address: upShort.address }], health_check: QUIET },
+        { name: 'long', servers: [{ address: upLong.address }], health_check: QUIET },
+        { name: 'held', servers: [{ address: held.address }], health_check: QUIET },
+      ],
+    },
+  });
+});
+
+after(async () => {
+  await lb?.dispose();
+  await Promise.all([upShort?.close(), upLong?.close(), held?.close()]);
+});
+
+test('http.timeouts.client_idle: an idle keep-alive client connection is closed after it, silently', async () => {
+  const conn = await RawConnection.open(idleFe);
+  conn.write('GET /idle HTTP/1.1\r\nHost: t.test\r\n\r\n');
+  assert.equal((await conn.read()).status, 200);
+  const started = Date.now();
+  assert.ok(await conn.waitClosed(5000), 'closed');
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed >= 400 && elapsed < 2500, `closed after ${elapsed} ms`);
+  assert.equal(conn.pending.length, 0, `nothing sent on an idle close: ${conn.pending.toString('latin1')}`);
+  // The default (65 s) keeps a connection through the same wait.
+  const other = await RawConnection.open(longFe);
+  other.write('GET /idle HTTP/1.1\r\nHost: t.test\r\n\r\n');
+  assert.equal((await other.read()).status, 200);
+  const idle = await RawConnection.open(idleFe);
+  idle.write('GET /idle HTTP/1.1\r\nHost: t.test\r\n\r\n');
+  assert.equal((await idle.read()).status, 200);
+  assert.ok(await idle.waitClosed(5000));
+  assert.equal(other.ended, false);
+  other.write('GET /still HTTP/1.1\r\nHost: t.test\r\n\r\n');
+  assert.equal((await other.read()).status, 200);
+  other.destroy();
+});
+
+test('http.timeouts.upstream_idle: a pooled upstream connection is closed after it (and kept longer by default)', async () => {
+  const a = await RawConnection.open(shortFe);
+  const b = await RawConnection.open(longFe);
+  a.write('GET /pool HTTP/1.1\r\nHost: t.test\r\n\r\n');
+  b.write('GET /pool HTTP/1.1\r\nHost: t.test\r\n\r\n');
+  assert.equal((await a.read()).status, 200);
+  assert.equal((await b.read()).status, 200);
+  const started = Date.now();
+  assert.equal(upShort.open, 1);
+  await waitFor(() => upShort.open === 0, 'rustlb to close its idle upstream connection', 5000);
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed < 2500, `closed after ${elapsed} ms`);
+  assert.ok(upLong.open >= 1, 'the default upstream_idle (4 s) keeps it');
+  // The client connections are unaffected and the next request opens a new upstream connection.
+  a.write('GET /again HTTP/1.1\r\nHost: t.test\r\n\r\n');
+  assert.equal((await a.read()).status, 200);
+  assert.equal(upShort.requests.at(-1)?.index, 0);
+  a.destroy();
+  b.destroy();
+});
+
+test('max_connections: beyond the limit connections wait (not refused) and are served once others close', async () => {
+  const waiting: ServerResponse[] = [];
+  held.handler = (_req, res) => {
+    waiting.push(res);
+  };
+  try {
+    const before = held.count;
+    const conns = await Promise.all(Array.from({ length: 5 }, () => RawConnection.open(limitedFe)));
+    conns.forEach((c, i) => {
+      c.write(`GET /limited-${i} HTTP/1.1\r\nHost: t.test\r\n\r\n`);
+    });
+    // A request through a frontend without a limit, sent after them, reaching the upstream
+    // shows the workers have had time to pass on whatever they admitted.
+    const control = await RawConnection.open(openFe);
+    control.write('GET /control HTTP/1.1\r\nHost: t.test\r\n\r\n');
+    await waitFor(() => held.requests.some((r) => r.url === '/control'), 'the control request upstream');
+    await waitFor(() => held.count - before >= 2, 'the admitted requests upstream');
+    const admitted = held.requests.slice(before).filter((r) => r.url.startsWith('/limited-')).length;
+    assert.ok(admitted >= 1 && admitted <= 2, `${admitted} connections admitted with max_connections 2`);
+    assert.ok(
+      conns.every((c) => !c.ended),
+      'no connection refused',
+    );
+    // Answer one at a time; each client closes after its answer, freeing a slot for a waiting one.
+    let served = 0;
+    while (served < conns.length) {
+      await waitFor(() => waiting.length > 0, 'a waiting request to be admitted');
+      const res = waiting.shift() as ServerResponse;
+      const url = (res.req.url ?? '').replace('/', '');
+      if (url === 'control') {
+        res.end('control');
+        continue;
+      }
+      res.end(url);
+      const i = Number(url.split('-')[1]);
+      const conn = conns[i] as RawConnection;
+      const r = await conn.read();
+      assert.equal(r.body.toString(), url);
+      conn.destroy();
+      served++;
+    }
+    assert.equal((await control.read()).status, 200);
+    control.destroy();
+  } finally {
+    held.handler = null;
+    for (const res of waiting) res.end();
+  }
+});

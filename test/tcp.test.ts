@@ -1,0 +1,184 @@
+// The TCP proxy (issue 4): bytes both ways unchanged, half-close honoured, refused and
+// black-holed upstreams, idle timeout, and both sides closed when either fails.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { after, before, test } from 'node:test';
+import { Blackhole, freePorts, RustlbProcess, startTcpUpstream, type TcpUpstream, waitFor } from '@rustlb/testkit';
+
+let echo: TcpUpstream;
+let replyOnEnd: TcpUpstream;
+let hole: Blackhole;
+let lb: RustlbProcess;
+let echoFe: number;
+let endFe: number;
+let refusedFe: number;
+let holeFe: number;
+let idleFe: number;
+let refusedPort: number;
+
+const QUIET = { interval: '1h', unhealthy_threshold: 1000 };
+
+before(async () => {
+  echo = await startTcpUpstream();
+  replyOnEnd = await startTcpUpstream();
+  // Reads until the client's FIN, then answers and closes: the reply can only arrive after a half-close.
+  replyOnEnd.onConnection = (socket) => {
+    let n = 0;
+    socket.on('data', (c: Buffer) => {
+      n += c.length;
+    });
+    socket.once('end', () => socket.end(`got ${n} bytes`));
+  };
+  hole = await Blackhole.start();
+  [echoFe, endFe, refusedFe, holeFe, idleFe, refusedPort] = (await freePorts(6)) as [number, number, number, number, number, number];
+  const tcp = (name: string, port: number, backend: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    listen: `127.0.0.1:${port}`,
+    protocol: 'tcp',
+    backend,
+    ...extra,
+  });
+  lb = await RustlbProcess.start({
+    config: {
+      global: { access_log: false },
+      frontends: [
+        tcp('echo', echoFe, 'echo'),
+        tcp('end', endFe, 'end'),
+        tcp('refused', refusedFe, 'refused'),
+        tcp('hole', holeFe, 'hole', { tcp: { connect_timeout: '400ms' } }),
+        tcp('idle', idleFe, 'echo', { tcp: { idle_timeout: '500ms' } }),
+      ],
+      backends: [
+        { name: 'echo', servers: [{ address: echo.address }], health_check: QUIET },
+        { name: 'end', servers: [{ address: replyOnEnd.address }], health_check: QUIET },
+        { name: 'refused', servers: [{ address: `127.0.0.1:${refusedPort}` }], health_check: QUIET },
+        { name: 'hole', servers: [{ address: hole.address }], health_check: QUIET },
+      ],
+    },
+  });
+});
+
+after(async () => {
+  await lb?.dispose();
+  hole?.close();
+  await Promise.all([echo?.close(), replyOnEnd?.close()]);
+});
+
+interface Session {
+  readonly socket: Socket;
+  readonly received: Buffer[];
+  /** Resolves when the proxy ends or closes the connection, with the time it took since `opened`. */
+  readonly closed: Promise<number>;
+  readonly opened: number;
+}
+
+function open(port: number): Promise<Session> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const received: Buffer[] = [];
+    socket.on('data', (c: Buffer) => received.push(c));
+    socket.on('error', () => {});
+    socket.once('connect', () => {
+      const opened = Date.now();
+      const closed = new Promise<number>((r) => {
+        const done = () => r(Date.now() - opened);
+        socket.once('end', done);
+        socket.once('close', done);
+      });
+      resolve({ socket, received, closed, opened });
+    });
+    socket.once('error', reject);
+  });
+}
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
+}
+
+test('half-close: a client that ends its side still receives the whole reply', async () => {
+  const s = await open(endFe);
+  s.socket.write('x'.repeat(1000));
+  s.socket.end();
+  await within(s.closed, 5000, 'the reply and the close');
+  assert.equal(Buffer.concat(s.received).toString(), 'got 1000 bytes');
+  s.socket.destroy();
+});
+
+test('10 MiB of random bytes round-trip byte-exact (with half-close at the end)', async () => {
+  const data = randomBytes(10 * 1024 * 1024);
+  const s = await open(echoFe);
+  s.socket.end(data);
+  await within(s.closed, 20_000, 'the echo');
+  const back = Buffer.concat(s.received);
+  assert.equal(back.length, data.length);
+  assert.equal(createHash('sha256').update(back).digest('hex'), createHash('sha256').update(data).digest('hex'));
+  s.socket.destroy();
+});
+
+test('an upstream that refuses: the client is closed at once', async () => {
+  const s = await open(refusedFe);
+  const ms = await within(s.closed, 3000, 'the close');
+  assert.ok(ms < 500, `closed after ${ms} ms`);
+  assert.equal(Buffer.concat(s.received).length, 0);
+});
+
+test('tcp.connect_timeout to a black-holed address: the client is closed after the timeout', async () => {
+  const s = await open(holeFe);
+  s.socket.write('hello?');
+  const ms = await within(s.closed, 5000, 'the close');
+  assert.ok(ms >= 350 && ms < 3000, `closed after ${ms} ms`);
+  assert.equal(Buffer.concat(s.received).length, 0);
+});
+
+test('tcp.idle_timeout: traffic keeps a session open, silence closes it', async () => {
+  const s = await open(idleFe);
+  // A byte every 150 ms for 1.2 s in all, well beyond the 500 ms idle timeout.
+  let sent = 0;
+  const ticker = setInterval(() => {
+    if (sent < 8) {
+      s.socket.write('a');
+      sent++;
+    }
+  }, 150);
+  try {
+    await waitFor(() => Buffer.concat(s.received).length >= 8, 'eight echoes', 5000);
+  } finally {
+    clearInterval(ticker);
+  }
+  const quietFrom = Date.now();
+  const ms = await within(s.closed, 5000, 'the idle close');
+  const quiet = Date.now() - quietFrom;
+  assert.ok(ms >= 1100, `open for ${ms} ms while busy`);
+  assert.ok(quiet >= 400 && quiet < 2500, `closed ${quiet} ms after the last byte`);
+});
+
+test('both sides are closed when the upstream fails mid-session', async () => {
+  const before = echo.connections;
+  const s = await open(echoFe);
+  s.socket.write('ping');
+  await waitFor(() => Buffer.concat(s.received).toString() === 'ping', 'the echo');
+  assert.equal(echo.connections, before + 1);
+  // The upstream cuts every connection: the client side must close too.
+  const port = echo.port;
+  const closeAll = echo.close();
+  await within(s.closed, 3000, 'the client close');
+  await closeAll;
+  echo = await startTcpUpstream(port);
+});
+
+test('both sides are closed when the client goes away', async () => {
+  const s = await open(echoFe);
+  s.socket.write('ping');
+  await waitFor(() => Buffer.concat(s.received).toString() === 'ping', 'the echo');
+  await waitFor(() => echo.open === 1, 'one upstream connection');
+  s.socket.destroy();
+  await waitFor(() => echo.open === 0, 'the upstream connection closed');
+});
+
+test('no worker crashed on the way', () => {
+  assert.deepEqual(
+    lb.logs.filter((l) => l.level === 'fatal' || /died unexpectedly/.test(String(l.msg))),
+    [],
+  );
+});
