@@ -40,15 +40,20 @@ export function validateConfigText(text: string, configFile: string | null = nul
   return { ok: true, config: deepFreeze(normalize(data, configFile)), warnings: cross.warnings };
 }
 
+/** A validated file with the exact text that was validated (the file may change afterwards). */
+export type LoadedConfig =
+  | (Extract<ValidationResult, { ok: true }> & { readonly text: string })
+  | (Extract<ValidationResult, { ok: false }> & { readonly text: string | null });
+
 /** Reads and validates a file; a missing or unreadable file is one problem, not a throw. */
-export async function loadConfigFile(file: string): Promise<ValidationResult> {
+export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(err);
-    return { ok: false, errors: [{ path: '', line: null, message: `cannot read ${file}: ${why}` }], warnings: [], unreadable: true };
+    return { ok: false, errors: [{ path: '', line: null, message: `cannot read ${file}: ${why}` }], warnings: [], unreadable: true, text: null };
   }
-  return validateConfigText(text, file);
+  return { ...validateConfigText(text, file), text };
 }
