@@ -364,7 +364,11 @@ test('a 50 MiB streamed response and a 20 MiB streamed upload arrive intact', as
 });
 
 test('Upgrade: websocket is tunnelled: handshake and frames both ways', async () => {
-  const ws = new WebSocket(`ws://127.0.0.1:${main}/ws`);
+  const ws = new WebSocket(`ws://127.0.0.1:${main}/ws`, { headers: { 'X-Request-ID': 'ws-1' } });
+  let upgradeHeaders: Record<string, unknown> = {};
+  ws.once('upgrade', (res) => {
+    upgradeHeaders = res.headers;
+  });
   const messages: string[] = [];
   ws.on('message', (data, isBinary) => messages.push(isBinary ? `bin:${(data as Buffer).toString('hex')}` : String(data)));
   await new Promise<void>((resolve, reject) => {
@@ -372,6 +376,8 @@ test('Upgrade: websocket is tunnelled: handshake and frames both ways', async ()
     ws.once('error', reject);
   });
   await waitFor(() => messages.length >= 1, 'the server’s greeting');
+  assert.equal(upgradeHeaders['x-request-id'], 'ws-1');
+  assert.equal(upgradeHeaders.via, '1.1 rustlb');
   assert.equal(messages[0], 'hello 127.0.0.1');
   ws.send('ping text');
   ws.send(Buffer.from([1, 2, 3, 255]));
@@ -397,6 +403,23 @@ test('a WebSocket handshake the upstream refuses is relayed as a normal response
   const got = statuses(r.data);
   assert.equal(got.length, 1, r.data);
   assert.notEqual(got[0], 101);
+  assert.match(r.data, /\r\nVia: 1\.1 rustlb\r\n/);
+  assert.equal(r.closed, true);
+});
+
+test('a WebSocket handshake to a server that cannot be reached: 502/503 naming the cause', async () => {
+  const r = await raw(
+    deadFe,
+    'GET /ws HTTP/1.1\r\nHost: w.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    {
+      idleMs: 2000,
+    },
+  );
+  const got = statuses(r.data);
+  assert.equal(got.length, 1, r.data);
+  assert.ok(got[0] === 502 || got[0] === 503, r.data);
+  assert.match(r.data, /(upstream connect failed|no healthy server)\nrequest id: \S+\n$/);
+  assert.equal(r.closed, true);
 });
 
 test('no worker crashed on the way', () => {

@@ -155,6 +155,33 @@ test('Upgrade: h2c is never honoured: served as HTTP/1.1 without Upgrade and HTT
   }
 });
 
+test('a WebSocket upgrade the server declines cannot be used to talk to it past the proxy (WebSocket smuggling)', async () => {
+  up.handler = (req, socket) => {
+    if (req.headers.upgrade !== undefined) socket.write('HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n');
+    else socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${req.path.length}\r\n\r\n${req.path}`);
+  };
+  try {
+    const conn = await RawConnection.open(main);
+    conn.write(
+      `GET /ws HTTP/1.1\r\n${H}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 99\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    );
+    const res = await conn.read();
+    assert.equal(res.status, 426);
+    assert.equal(res.headers.via, '1.1 rustlb');
+    // The client now sends a plain request on the same connection, hoping it goes straight through.
+    conn.write(`GET /internal HTTP/1.1\r\n${H}\r\n`);
+    assert.ok(await conn.waitClosed(2000), 'the connection is closed after the declined upgrade');
+    assert.equal(conn.pending.length, 0, conn.pending.toString('latin1'));
+    assert.equal(
+      up.requests.some((r) => r.path === '/internal'),
+      false,
+      'a request reached the upstream past the proxy',
+    );
+  } finally {
+    up.handler = null;
+  }
+});
+
 test('a request head over http.max_header_size is answered 431 and closed; the limit is per frontend', async () => {
   const big = (n: number) => `GET /big HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(n)}\r\n\r\n`;
   const before = up.requests.length;

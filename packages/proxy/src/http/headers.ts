@@ -87,14 +87,42 @@ export function responseHeaders(rawHeaders: readonly Buffer[], state: HttpState,
     strs[i + 1] = value;
     if (name.length === 10 && lowerName(name) === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
   }
-  const named = connectionTokens(connection);
+  return filterResponseHeaders(strs, connection, state, vars, requestId, close, false);
+}
+
+/**
+ * The same from headers Node has parsed already (`IncomingMessage.rawHeaders`). With
+ * `upgrade` (a 101 to a WebSocket handshake) Connection and Upgrade are kept: they are
+ * the answer.
+ */
+export function responseHeadersOf(rawHeaders: readonly string[], state: HttpState, vars: TemplateVars, requestId: string, upgrade: boolean): string[] {
+  let connection: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.length === 10 && lowerName(name) === 'connection')
+      connection = connection === undefined ? rawHeaders[i + 1] : `${connection}, ${rawHeaders[i + 1]}`;
+  }
+  return filterResponseHeaders(rawHeaders, connection, state, vars, requestId, false, upgrade);
+}
+
+function filterResponseHeaders(
+  strs: readonly string[],
+  connection: string | undefined,
+  state: HttpState,
+  vars: TemplateVars,
+  requestId: string,
+  close: boolean,
+  upgrade: boolean,
+): string[] {
+  const n = strs.length;
+  const named = upgrade ? null : connectionTokens(connection);
   const drop = state.dropResponse;
   const out: string[] = [];
   let via = '';
   for (let i = 0; i < n; i += 2) {
     const name = strs[i] as string;
     const lower = lowerName(name);
-    if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
+    if (upgrade ? lower !== 'connection' && lower !== 'upgrade' && HOP_BY_HOP.has(lower) : HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
     if (drop.has(lower)) {
       if (lower === 'via') via = via === '' ? (strs[i + 1] as string) : `${via}, ${strs[i + 1]}`;
       continue;

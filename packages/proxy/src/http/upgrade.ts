@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { type ClientRequest, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type ErrorCode, normalizeIp } from '@rustlb/core';
 import { logHttpAccess } from '@rustlb/telemetry';
@@ -7,33 +7,38 @@ import type { ProxyContext } from '../context.js';
 import type { ServerSlot } from '../server-slot.js';
 import { rawErrorResponse, statusOf } from './error-page.js';
 import { Exchange, unaccountedBytes } from './exchange.js';
-import { incomingRequestId, requestHeaders } from './headers.js';
+import { incomingRequestId, requestHeaders, responseHeadersOf } from './headers.js';
 import type { HttpState } from './http-state.js';
 import { RawResponse } from './raw-response.js';
 import { hasBody, requestProblem } from './request-checks.js';
 import type { RouteTarget } from './route.js';
 import type { TemplateVars } from './template.js';
+import { classifyUpstreamError, failureCode } from './upstream-errors.js';
 
 function ignore(): void {}
 
 /**
  * A request carrying `Connection: upgrade`. A WebSocket handshake (GET, HTTP/1.1) is
- * tunnelled to a server byte for byte. Any other upgrade (h2c above all: an h2c
- * upgrade through a proxy bypasses its rules) is never honoured: the request is served
- * as plain HTTP/1.1 without its Upgrade headers, and the connection closed after it.
+ * forwarded and, once the server answers 101, the two connections are spliced byte for
+ * byte. Any other upgrade (h2c above all: an h2c upgrade through a proxy bypasses its
+ * rules) is never honoured: the request is served as plain HTTP/1.1 without its Upgrade
+ * headers, and the connection closed after it.
  */
 export function handleUpgrade(ctx: ProxyContext, state: HttpState, req: IncomingMessage, socket: Duplex, head: Buffer, tunnels: Set<Tunnel>): void {
   socket.on('error', ignore);
+  // Node no longer reads this socket for us: hold whatever the client sends until the handshake is decided.
+  socket.pause();
   const started = performance.now();
   const problem = requestProblem(req);
   if (problem !== null || hasBody(req)) {
-    socket.end(rawErrorResponse('RLB_ERR_BAD_REQUEST', null, problem ?? 'an upgrade request cannot carry a body'));
+    socket.end(rawErrorResponse('RLB_ERR_BAD_REQUEST', ctx.ids.next(), problem ?? 'an upgrade request cannot carry a body'));
     return;
   }
   const target = state.route(req);
   const websocket = req.method === 'GET' && req.httpVersion === '1.1' && (req.headers.upgrade ?? '').trim().toLowerCase() === 'websocket';
   if (!websocket) {
     const res = new RawResponse(socket, req.method === 'HEAD');
+    socket.resume();
     new Exchange(ctx, state, target, req, res as unknown as ServerResponse, started).start(false);
     return;
   }
@@ -42,7 +47,13 @@ export function handleUpgrade(ctx: ProxyContext, state: HttpState, req: Incoming
   tunnel.start();
 }
 
-/** A WebSocket (or other upgraded) connection spliced to one server. */
+/**
+ * A WebSocket handshake and, if the server accepts it, the tunnel after it. The
+ * handshake goes through Node's HTTP client, so the server's answer is parsed: a 101 is
+ * relayed and the sockets spliced; any other answer is relayed as a normal response
+ * and the client connection closed after it — never left open as a raw pipe, which
+ * would let a client talk to the server past the proxy ("WebSocket smuggling").
+ */
 export class Tunnel {
   readonly #ctx: ProxyContext;
   readonly #state: HttpState;
@@ -54,8 +65,10 @@ export class Tunnel {
   readonly #tunnels: Set<Tunnel>;
   readonly #vars: TemplateVars;
   readonly #requestId: string;
+  #handshake: ClientRequest | null = null;
   #upstream: Socket | null = null;
   #slot: ServerSlot | null = null;
+  #active = false;
   #avoid: Set<ServerSlot> | null = null;
   #status = 0;
   #done = false;
@@ -100,36 +113,10 @@ export class Tunnel {
       return;
     }
     this.#slot = slot;
-    this.#vars.backendAddr = slot.address;
-    const upstream = connect({ host: slot.host, port: slot.port, noDelay: true });
-    const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), this.#state.pool.connectMs);
-    upstream.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      // After the splice an error just ends the tunnel (both sides are closed together).
-      if (this.#upstream !== null) {
-        this.#client.destroy();
-        return;
-      }
-      const timedOut = err.code === 'ETIMEDOUT';
-      this.#ctx.hooks.passiveFailure(slot, timedOut ? 'connect-timeout' : 'refused');
-      this.#avoid ??= new Set();
-      this.#avoid.add(slot);
-      if (!this.#client.destroyed) this.#connect(timedOut ? 'RLB_ERR_UPSTREAM_CONNECT_TIMEOUT' : 'RLB_ERR_UPSTREAM_CONNECT');
-    });
-    upstream.once('connect', () => {
-      clearTimeout(timer);
-      if (this.#client.destroyed) {
-        upstream.destroy();
-        return;
-      }
-      this.#splice(slot, upstream);
-    });
-  }
-
-  #splice(slot: ServerSlot, upstream: Socket): void {
-    this.#upstream = upstream;
     slot.localActive++;
+    this.#active = true;
     this.#ctx.hooks.activeChanged(slot);
+    this.#vars.backendAddr = slot.address;
     const req = this.#req;
     const headers = requestHeaders({
       req,
@@ -139,34 +126,121 @@ export class Tunnel {
       trustedPeer: this.#state.isTrusted(this.#vars.clientIp),
       upgrade: true,
     });
-    let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
-    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    upstream.write(`${head}\r\n`);
-    if (this.#head.length > 0) upstream.write(this.#head);
-    upstream.once('data', (chunk: Buffer) => {
-      // "HTTP/1.1 101 ..." → 101: for the log and the metrics only; the bytes pass unchanged.
-      const status = Number(chunk.toString('latin1', 9, 12));
-      this.#status = Number.isInteger(status) ? status : 0;
-      if (this.#status === 101) this.#ctx.hooks.passiveSuccess(slot);
+    let path = req.url as string;
+    if (path.charCodeAt(0) !== 47 /* / */) path = '/';
+    const handshake = httpRequest({ host: slot.host, port: slot.port, method: 'GET', path, headers, setHost: false, agent: false });
+    this.#handshake = handshake;
+    // http.timeouts.connect to connect, then http.timeouts.response for the server's answer.
+    let timer = setTimeout(
+      () => handshake.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })),
+      this.#state.pool.connectMs,
+    );
+    handshake.once('socket', (s: Socket) => {
+      s.setNoDelay(true);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        timer = setTimeout(
+          () => handshake.destroy(Object.assign(new Error('no handshake answer in time'), { code: 'UND_ERR_HEADERS_TIMEOUT' })),
+          this.#state.responseTimeoutMs,
+        );
+      });
     });
-    upstream.once('close', () => this.#client.destroy());
-    this.#client.once('close', () => upstream.destroy());
-    upstream.pipe(this.#client);
-    this.#client.pipe(upstream);
+    handshake.once('error', (err: Error) => {
+      clearTimeout(timer);
+      if (this.#handshake !== handshake || this.#done) return;
+      this.#handshake = null;
+      this.#release();
+      if (this.#client.destroyed) return;
+      const failure = classifyUpstreamError(err);
+      if (failure === 'connect-refused' || failure === 'connect-timeout') {
+        this.#ctx.hooks.passiveFailure(slot, failure === 'connect-refused' ? 'refused' : 'connect-timeout');
+        this.#avoid ??= new Set();
+        this.#avoid.add(slot);
+        this.#connect(failureCode(failure));
+        return;
+      }
+      if (failure === 'response-timeout') this.#ctx.hooks.passiveFailure(slot, 'response-timeout');
+      else if (failure === 'reset') this.#ctx.hooks.passiveFailure(slot, 'reset');
+      this.#ctx.logger.warn({ requestId: this.#requestId, server: slot.key, err: err.message, failure }, 'websocket handshake failed');
+      this.#refuse(failureCode(failure));
+    });
+    handshake.once('upgrade', (res: IncomingMessage, upstream: Socket, upstreamHead: Buffer) => {
+      clearTimeout(timer);
+      this.#handshake = null;
+      this.#status = res.statusCode ?? 101;
+      this.#ctx.hooks.passiveSuccess(slot);
+      this.#splice(res, upstream, upstreamHead);
+    });
+    handshake.once('response', (res: IncomingMessage) => {
+      clearTimeout(timer);
+      this.#handshake = null;
+      this.#status = res.statusCode ?? 0;
+      this.#ctx.hooks.passiveSuccess(slot);
+      this.#relay(res);
+    });
+    handshake.end();
+  }
+
+  /** The server accepted: its 101 goes to the client, then bytes flow both ways unchanged. */
+  #splice(res: IncomingMessage, upstream: Socket, upstreamHead: Buffer): void {
+    const client = this.#client;
+    upstream.on('error', ignore);
+    if (client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    this.#upstream = upstream;
+    const headers = responseHeadersOf(res.rawHeaders, this.#state, this.#vars, this.#requestId, true);
+    let head = `HTTP/1.1 101 ${res.statusMessage ?? 'Switching Protocols'}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    client.write(`${head}\r\n`);
+    if (upstreamHead.length > 0) client.write(upstreamHead);
+    if (this.#head.length > 0) upstream.write(this.#head);
+    upstream.once('close', () => client.destroy());
+    client.once('close', () => upstream.destroy());
+    upstream.pipe(client);
+    client.pipe(upstream);
+  }
+
+  /** The server declined the upgrade: relay its answer and close; the connection never becomes a tunnel. */
+  #relay(res: IncomingMessage): void {
+    const out = new RawResponse(this.#client, false);
+    out.writeHead(res.statusCode ?? 502, res.statusMessage ?? '', responseHeadersOf(res.rawHeaders, this.#state, this.#vars, this.#requestId, false));
+    res.on('data', (chunk: Buffer) => {
+      if (!out.write(chunk)) {
+        res.pause();
+        out.once('drain', () => res.resume());
+      }
+    });
+    res.once('end', () => {
+      this.#release();
+      out.end();
+    });
+    res.once('error', () => {
+      this.#release();
+      out.destroy();
+    });
+  }
+
+  #release(): void {
+    if (!this.#active || this.#slot === null) return;
+    this.#active = false;
+    this.#slot.localActive--;
+    this.#ctx.hooks.activeChanged(this.#slot);
   }
 
   #refuse(code: ErrorCode): void {
     this.#status = statusOf(code);
-    this.#client.end(rawErrorResponse(code, this.#requestId, null));
+    if (!this.#client.destroyed) this.#client.end(rawErrorResponse(code, this.#requestId, null));
     this.#finish(code);
   }
 
   #close(): void {
-    if (this.#upstream !== null && this.#slot !== null) {
-      this.#slot.localActive--;
-      this.#ctx.hooks.activeChanged(this.#slot);
-    }
-    this.#finish(null);
+    this.#handshake?.destroy();
+    this.#handshake = null;
+    this.#upstream?.destroy();
+    this.#release();
+    this.#finish(this.#status === 0 ? 'RLB_ERR_CLIENT_ABORTED' : null);
   }
 
   /** Ends the tunnel now (shutdown deadline). */
@@ -179,7 +253,8 @@ export class Tunnel {
     this.#done = true;
     this.#tunnels.delete(this);
     const seconds = (performance.now() - this.#started) / 1000;
-    this.#target.metrics.request(this.#req.method as string, this.#status, seconds);
+    const status = this.#status === 0 ? 499 : this.#status;
+    this.#target.metrics.request(this.#req.method as string, status, seconds);
     const { bytesIn, bytesOut } = unaccountedBytes(this.#client);
     this.#target.metrics.bytes(bytesIn, bytesOut);
     if (this.#ctx.accessLog) {
@@ -191,7 +266,7 @@ export class Tunnel {
         clientIp: this.#vars.clientIp,
         method: this.#req.method as string,
         path: this.#req.url ?? '',
-        status: this.#status,
+        status,
         durationMs: Math.round(seconds * 1e6) / 1e3,
         bytesIn,
         bytesOut,
