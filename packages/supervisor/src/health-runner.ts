@@ -153,23 +153,31 @@ export class HealthRunner {
   }
 
   #observe(t: Tracked, o: Observation, why: string): void {
+    const downSince = t.health.downSince;
     t.health = o.state;
     this.#armCooldown(t);
     if (o.transition === null) return;
+    const now = Date.now();
     const { backend, address } = t.member;
     this.#metrics.backendHealth.labels(backend, address).set(o.state.healthy ? 1 : 0);
     this.#changed();
     const healthyLeft = [...this.#servers.values()].filter((x) => x.member.backend === backend && x.health.healthy).length;
     const s = t.settings;
+    // The line's own time is a moment later than the transition: `changedAt` is exact.
+    const at = { changedAt: new Date(now).toISOString() };
     // Logged after the push that #changed queues (also on setImmediate, and earlier): whoever
     // reads the line can rely on every worker having been sent the new view.
     setImmediate(() => {
       if (o.transition === 'down') {
-        this.#logger.warn({ backend, server: address, reason: why, unhealthyThreshold: s.unhealthyThreshold, cooldownMs: s.cooldownMs }, 'server is unhealthy');
-        if (healthyLeft === 0) this.#logger.warn({ backend }, 'backend has no healthy server');
+        this.#logger.warn(
+          { backend, server: address, reason: why, unhealthyThreshold: s.unhealthyThreshold, cooldownMs: s.cooldownMs, ...at },
+          'server is unhealthy',
+        );
+        if (healthyLeft === 0) this.#logger.warn({ backend, ...at }, 'backend has no healthy server');
       } else {
-        this.#logger.info({ backend, server: address, reason: why, healthyThreshold: s.healthyThreshold }, 'server is healthy again');
-        if (healthyLeft === 1) this.#logger.info({ backend }, 'backend has a healthy server again');
+        const downForMs = downSince === null ? null : now - downSince;
+        this.#logger.info({ backend, server: address, reason: why, healthyThreshold: s.healthyThreshold, downForMs, ...at }, 'server is healthy again');
+        if (healthyLeft === 1) this.#logger.info({ backend, ...at }, 'backend has a healthy server again');
       }
     });
   }
