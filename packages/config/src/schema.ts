@@ -121,7 +121,7 @@ function describe(e: ErrorObject, data: unknown, lineOf: (p: readonly PathSegmen
       const format = e.keyword === 'format' ? (e.params as { format: string }).format : null;
       // The host:port explanation already quotes the value.
       if (format === 'host-port' && typeof e.data === 'string') return { path: formatPath(at), line: lineOf(at), message: hostPortProblem(e.data) };
-      const base = hint ?? (e.keyword === 'type' ? typeMessage(e.params as { type: string | string[] }) : (e.message ?? 'is invalid'));
+      const base = lengthMessage(e) ?? hint ?? (e.keyword === 'type' ? typeMessage(e.params as { type: string | string[] }) : (e.message ?? 'is invalid'));
       return { path: formatPath(at), line: lineOf(at), message: `${base} (got ${shown(e.data)})` };
     }
   }
@@ -136,6 +136,21 @@ const TYPE_WORDS: Readonly<Record<string, string>> = {
   number: 'a number',
 };
 
+/** Length limits say which limit: a hint about the allowed characters would mislead. */
+function lengthMessage(e: ErrorObject): string | null {
+  const limit = (e.params as { limit?: number }).limit ?? 0;
+  switch (e.keyword) {
+    case 'minLength':
+      return limit === 1 ? 'must not be empty' : `must be at least ${limit} characters long`;
+    case 'maxLength':
+      return `must be at most ${limit} characters long`;
+    case 'minItems':
+      return `must list at least ${limit} item${limit === 1 ? '' : 's'}`;
+    default:
+      return null;
+  }
+}
+
 function typeMessage(params: { type: string | string[] }): string {
   const types = Array.isArray(params.type) ? params.type : params.type.split(',');
   return `must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}`;
@@ -144,7 +159,7 @@ function typeMessage(params: { type: string | string[] }): string {
 /** The offending value, short enough for one line of an error list. */
 function shown(value: unknown): string {
   if (value === null || value === undefined) return 'an empty value';
-  if (Array.isArray(value)) return 'a list';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   if (typeof value === 'object') return 'a mapping';
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}..."` : text;

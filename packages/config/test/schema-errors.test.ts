@@ -59,8 +59,29 @@ describe('schema errors name the path and the line', () => {
       'global.access_log (line 2): must be true or false (got "yes")',
       'global.workers (line 3): must be "auto" or a whole number from 1 to 256 (got "many")',
       'frontends[0].listen (line 6): must be a host:port string, e.g. 127.0.0.1:8080 or [::1]:8080 (got 8080)',
-      'frontends[0].http (line 8): must be a mapping (key: value lines) (got a list)',
+      'frontends[0].http (line 8): must be a mapping (key: value lines) (got an empty list)',
       'backends[0].servers (line 11): must be a list (got "127.0.0.1:9001")',
+    ]);
+  });
+
+  test('length limits say which limit', () => {
+    const text = yaml(
+      'global:',
+      '  admin:',
+      '    socket: ""',
+      ...WEB,
+      '    protocol: http',
+      '    routes:',
+      '      - methods: []',
+      '        backend: pool',
+      ...POOL,
+      `  - name: ${'b'.repeat(129)}`,
+      '    servers: []',
+    );
+    assert.deepEqual(errorsOf(text), [
+      'global.admin.socket (line 3): must not be empty (got "")',
+      'frontends[0].routes[0].methods (line 10): must list at least 1 item (got an empty list)',
+      `backends[1].name (line 16): must be at most 128 characters long (got "${'b'.repeat(56)}...")`,
     ]);
   });
 
