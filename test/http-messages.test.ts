@@ -88,6 +88,21 @@ test('Expect: 100-continue: 100 comes first, then the body is forwarded and answ
   }
 });
 
+test('Expect: 100-continue with the body already sent: no 100, just the answer', async () => {
+  node.handler = (_req, res, body) => res.end(`got ${body.toString()}`);
+  try {
+    const conn = await RawConnection.open(main);
+    conn.write('POST /eager HTTP/1.1\r\nHost: c.test\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello');
+    const res = await conn.read();
+    assert.equal(res.status, 200);
+    assert.equal(res.body.toString(), 'got hello');
+    assert.equal(conn.pending.length, 0);
+    conn.destroy();
+  } finally {
+    node.handler = null;
+  }
+});
+
 test('Expect: 100-continue to a server that cannot be reached: a final answer without 100, and the connection closed', async () => {
   const conn = await RawConnection.open(deadFe);
   conn.write('POST /continue HTTP/1.1\r\nHost: c.test\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n');

@@ -160,10 +160,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       abort(new Error('client closed the connection'));
       return;
     }
-    // A server connection is about to take the request: now the client may send its body.
+    // A server connection is about to take the request: now the client may send its body
+    // (unless it already has: RFC 9110 §10.1.1 lets the 100 be omitted then).
     if (this.#continue) {
       this.#continue = false;
-      this.#res.writeContinue();
+      const req = this.#req;
+      if (!req.complete && req.readableLength === 0) this.#res.writeContinue();
     }
   }
 
