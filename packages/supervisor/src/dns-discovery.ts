@@ -76,12 +76,13 @@ export class DnsDiscovery {
     }
     ips.sort();
     if (this.#runner.membership.setResolved(l.backend, l.name, ips)) {
-      const level = ips.length === 0 ? 'warn' : 'info';
-      this.#logger[level](
-        { backend: l.backend, server: l.name, addresses: ips },
-        ips.length === 0 ? 'DNS name has no addresses: no servers for it' : 'DNS addresses changed',
-      );
       this.#runner.membershipChanged();
+      // Logged after the server table push that membershipChanged queues (on setImmediate,
+      // earlier): whoever reads the line can rely on every worker having been sent it.
+      setImmediate(() => {
+        if (ips.length === 0) this.#logger.warn({ backend: l.backend, server: l.name, addresses: ips }, 'DNS name has no addresses: no servers for it');
+        else this.#logger.info({ backend: l.backend, server: l.name, addresses: ips }, 'DNS addresses changed');
+      });
     }
   }
 

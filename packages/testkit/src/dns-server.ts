@@ -119,13 +119,13 @@ function parseQuery(msg: Buffer): { name: string; type: number; question: Buffer
   return { name: normalize(labels.join('.')), type, question: msg.subarray(12, at + 4) };
 }
 
-/** An answer record named by a pointer to the question's name (offset 12), class IN, TTL 1 s. */
+/** An answer record named by a pointer to the question's name (offset 12), class IN, TTL 0 (nothing may cache it). */
 function record(type: number, rdata: Buffer): Buffer {
   const head = Buffer.alloc(12);
   head.writeUInt16BE(0xc00c, 0);
   head.writeUInt16BE(type, 2);
   head.writeUInt16BE(1, 4);
-  head.writeUInt32BE(1, 6);
+  head.writeUInt32BE(0, 6);
   head.writeUInt16BE(rdata.length, 10);
   return Buffer.concat([head, rdata]);
 }
@@ -141,6 +141,6 @@ function ipv6Bytes(ip: string): Buffer {
   const t = tail === undefined ? [] : parts(tail);
   const groups = [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
   const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(Number.parseInt(g, 16), i * 2));
+  for (const [i, g] of groups.entries()) out.writeUInt16BE(Number.parseInt(g, 16), i * 2);
   return out;
 }
