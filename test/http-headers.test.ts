@@ -125,6 +125,19 @@ test('hop-by-hop request fields and every field Connection names are not forward
   assert.equal(seen.headers.host, 'hop.test');
 });
 
+test('look-alikes of the framing fields (Content_Length, Transfer_Encoding) are not forwarded', async () => {
+  const { res, seen } = await exchange(
+    main,
+    'POST /lookalike HTTP/1.1\r\nHost: l.test\r\nContent-Length: 5\r\nContent_Length: 99\r\nTransfer_Encoding: chunked\r\nX_Other: kept',
+    'hello',
+  );
+  assert.equal(res.status, 200);
+  const names = rawNames(seen);
+  assert.ok(!names.includes('content_length') && !names.includes('transfer_encoding'), names.join(','));
+  assert.equal(seen.headers.x_other, 'kept');
+  assert.equal(seen.body.toString(), 'hello');
+});
+
 test('Connection cannot strip the proxy’s own fields, Host or Content-Length', async () => {
   const { res, seen } = await exchange(
     main,

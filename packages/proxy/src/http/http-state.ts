@@ -10,6 +10,12 @@ import { type CompiledHeader, compileHeaders } from './template.js';
 /** Headers rustlb writes itself on requests: a client copy is dropped first, then ours is added. */
 const OWN_REQUEST_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'via', 'expect', 'http2-settings'];
 const OWN_RESPONSE_HEADERS = ['via', 'x-request-id'];
+/**
+ * Look-alikes of the framing fields: servers that map `-` and `_` to the same name (CGI,
+ * WSGI, some frameworks) would read them as Content-Length / Transfer-Encoding, a
+ * smuggling vector (Envoy and nginx refuse or drop them too). Never forwarded.
+ */
+const FRAMING_LOOKALIKES = ['content_length', 'transfer_encoding'];
 
 /**
  * One HTTP frontend compiled for one configuration generation: routes resolved to
@@ -67,7 +73,7 @@ export class HttpState {
     this.requestHeaders = rules.filter((h) => h.lower !== 'x-request-id');
     this.responseHeaders = compileHeaders(http.responseHeaders);
     this.ruledResponse = new Set(this.responseHeaders.map((h) => h.lower));
-    this.dropRequest = new Set([...OWN_REQUEST_HEADERS, ...http.removeRequestHeaders, ...rules.map((h) => h.lower)]);
+    this.dropRequest = new Set([...OWN_REQUEST_HEADERS, ...FRAMING_LOOKALIKES, ...http.removeRequestHeaders, ...rules.map((h) => h.lower)]);
     this.dropResponse = new Set([...OWN_RESPONSE_HEADERS, ...http.removeResponseHeaders, ...this.responseHeaders.map((h) => h.lower)]);
     this.trusted = http.trustedProxies.length === 0 ? null : cidrBlockList(http.trustedProxies);
     this.pool = { connectMs: http.timeouts.connectMs, upstreamIdleMs: http.timeouts.upstreamIdleMs };
