@@ -22,8 +22,8 @@ export function run(args: Args, config: ResolvedConfig, configText: string): Pro
   return new Promise<number>((resolve) => {
     let stopping = false;
     const finish = (code: number) => {
-      log.flushSync();
-      resolve(code);
+      // Not flushSync: a write still in progress would be overtaken by the rest, or lost at the exit.
+      void log.flush().then(() => resolve(code));
     };
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {

@@ -5,6 +5,7 @@ export { get, keepAliveAgent, type RawResult, type RequestOptions, type Response
 export { type Handler, HttpUpstream, type SeenRequest, startHttpUpstream } from './http-upstream.js';
 export { type HttpLoadOptions, httpLoad, Load, type LoadFailure, type TcpLoadOptions, tcpLoad } from './load.js';
 export { freePort, freePorts } from './ports.js';
+export { familyOf, monotonicSeries, parseMetrics, type Sample, type Scrape, samplesOf, seriesKey } from './prom.js';
 export { type ParsedResponse, RawConnection } from './raw-connection.js';
 export { type RawHandler, RawHttpUpstream, type RawRequest, startRawHttpUpstream } from './raw-http-upstream.js';
 export { CTL_BIN, type LogLine, metricValue, ROOT, RUSTLB_BIN, type RustlbOptions, RustlbProcess, runCtl, runRustlb } from './rustlb.js';

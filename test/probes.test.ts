@@ -1,0 +1,247 @@
+// Kubernetes probes on the metrics address (SPEC §3): /livez (= /healthz) never depends
+// on backends, /readyz follows start-up, config acknowledgement and drain; both answer JSON
+// with a reason, ?verbose lists each check, and they answer fast.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { freePort, get, type HttpUpstream, keepAliveAgent, metricValue, RustlbProcess, startHttpUpstream, waitFor } from '@rustlb/testkit';
+
+interface ProbeBody {
+  status: string;
+  reason: string;
+  checks?: { name: string; ok: boolean; detail: string }[];
+}
+
+async function probe(port: number, path: string): Promise<{ status: number; body: ProbeBody; type: string }> {
+  const r = await get(port, { path, timeoutMs: 3000 });
+  return { status: r.status, body: JSON.parse(r.text) as ProbeBody, type: String(r.headers['content-type']) };
+}
+
+const cleanup: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+async function upstream(name: string, port = 0): Promise<HttpUpstream> {
+  const u = await startHttpUpstream(name, port);
+  cleanup.push(() => u.close());
+  return u;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+describe('one instance from start to drain', () => {
+  let up: HttpUpstream;
+  let lb: RustlbProcess;
+  let port: number;
+  let upPort: number;
+  const config = (extra: Record<string, unknown> = {}) => ({
+    global: { shutdown_delay: '3s', shutdown_timeout: '5s' },
+    health_check_defaults: { interval: '100ms', timeout: '500ms', unhealthy_threshold: 1, healthy_threshold: 1, cooldown: '0s' },
+    frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool', ...extra }],
+    backends: [{ name: 'pool', servers: [{ address: `127.0.0.1:${upPort}` }] }],
+  });
+
+  test('/readyz answers 503 while starting, then 200', async () => {
+    up = await upstream('a');
+    upPort = up.port;
+    port = await freePort();
+    lb = await RustlbProcess.start({ config: config(), waitReady: false, args: ['--no-watch'] });
+    cleanup.push(() => lb.dispose());
+    // The first answer the metrics server gives comes before the workers are up.
+    const first = await waitFor(
+      async () => {
+        try {
+          return await probe(lb.metricsPort, '/readyz?verbose');
+        } catch {
+          return null; // not listening yet
+        }
+      },
+      'the metrics server to answer',
+      20_000,
+      2,
+    );
+    assert.equal(first.status, 503, JSON.stringify(first.body));
+    assert.equal(first.body.status, 'not ready');
+    assert.match(first.body.reason, /started: starting/);
+    assert.equal(first.body.checks?.find((c) => c.name === 'started')?.ok, false);
+    await lb.waitReady();
+    const ready = await probe(lb.metricsPort, '/readyz');
+    assert.equal(ready.status, 200);
+    assert.deepEqual(ready.body, { status: 'ready', reason: 'all checks passed' });
+    assert.match(ready.type, /^application\/json/);
+  });
+
+  test('/livez and /healthz: 200 with a reason; ?verbose lists each check', async () => {
+    for (const path of ['/livez', '/healthz']) {
+      const r = await probe(lb.metricsPort, path);
+      assert.equal(r.status, 200, path);
+      assert.deepEqual(r.body, { status: 'live', reason: 'all checks passed' });
+      const v = await probe(lb.metricsPort, `${path}?verbose`);
+      assert.deepEqual(
+        v.body.checks?.map((c) => [c.name, c.ok]),
+        [
+          ['event-loop', true],
+          ['workers', true],
+        ],
+      );
+      assert.match(v.body.checks?.find((c) => c.name === 'workers')?.detail ?? '', /2 alive/);
+    }
+    const v = await probe(lb.metricsPort, '/readyz?verbose');
+    assert.deepEqual(
+      v.body.checks?.map((c) => [c.name, c.ok]),
+      [
+        ['started', true],
+        ['not-draining', true],
+        ['workers', true],
+        ['config', true],
+        ['frontends', true],
+      ],
+    );
+    for (const c of v.body.checks ?? []) assert.ok(c.detail.length > 0, c.name);
+    // HEAD works too (kubelet uses GET; load balancers often HEAD).
+    const head = await get(lb.metricsPort, { method: 'HEAD', path: '/livez' });
+    assert.equal(head.status, 200);
+  });
+
+  test('each probe answers in under 10 ms when warm (median of 20)', async () => {
+    const agent = keepAliveAgent();
+    try {
+      for (const path of ['/livez', '/healthz', '/readyz', '/readyz?verbose']) {
+        for (let i = 0; i < 3; i++) await get(lb.metricsPort, { path, agent });
+        const times: number[] = [];
+        for (let i = 0; i < 20; i++) {
+          const t0 = performance.now();
+          const r = await get(lb.metricsPort, { path, agent });
+          times.push(performance.now() - t0);
+          assert.equal(r.status, 200);
+        }
+        assert.ok(median(times) < 10, `${path}: median ${median(times).toFixed(2)} ms of ${times.map((t) => t.toFixed(1)).join(' ')}`);
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  test('every backend down: /livez and /readyz still 200 (a liveness failure would restart the pod)', async () => {
+    await up.close();
+    await waitFor(async () => metricValue(await lb.metrics(), 'rustlb_backend_health', { backend: 'pool' }) === 0, 'the only server to be unhealthy');
+    assert.equal((await get(port)).status, 503);
+    assert.equal((await probe(lb.metricsPort, '/livez')).status, 200);
+    assert.equal((await probe(lb.metricsPort, '/healthz')).status, 200);
+    assert.equal((await probe(lb.metricsPort, '/readyz')).status, 200);
+    up = await upstream('a2', upPort);
+    await waitFor(async () => metricValue(await lb.metrics(), 'rustlb_backend_health', { backend: 'pool' }) === 1, 'the server to be healthy again');
+  });
+
+  test('/readyz is 503 while a live worker has not acknowledged the current generation', async () => {
+    const pids = lb.workerPids();
+    assert.equal(pids.length, 2);
+    const stopped = pids[1] as number;
+    lb.writeConfig(config({ algorithm: 'least_connections' }));
+    process.kill(stopped, 'SIGSTOP');
+    let reload: Promise<{ code: number; stdout: string; stderr: string }> | null = null;
+    try {
+      reload = lb.ctl(['reload']);
+      const behind = await waitFor(
+        async () => {
+          const r = await probe(lb.metricsPort, '/readyz');
+          return r.status === 503 ? r : null;
+        },
+        '/readyz 503 with a worker behind',
+        10_000,
+        20,
+      );
+      assert.match(behind.body.reason, /config: workers? \d+ behind generation 2/);
+      // Still alive: liveness does not care.
+      assert.equal((await probe(lb.metricsPort, '/livez')).status, 200);
+    } finally {
+      process.kill(stopped, 'SIGCONT');
+    }
+    await waitFor(async () => (await probe(lb.metricsPort, '/readyz')).status === 200, '/readyz 200 once the worker applied it', 10_000, 20);
+    const r = await reload;
+    assert.equal(r?.code, 0, `${r?.stdout}${r?.stderr}`);
+  });
+
+  test('SIGTERM with a shutdown_delay: /readyz 503 at once and during the whole drain, /livez 200, traffic still served', async () => {
+    lb.child.kill('SIGTERM');
+    const draining = await waitFor(
+      async () => {
+        const r = await probe(lb.metricsPort, '/readyz?verbose');
+        return r.status === 503 ? r : null;
+      },
+      '/readyz 503 after SIGTERM',
+      5_000,
+      5,
+    );
+    assert.equal(draining.body.status, 'not ready');
+    assert.match(draining.body.reason, /not-draining: shutting down/);
+    assert.equal(draining.body.checks?.find((c) => c.name === 'not-draining')?.ok, false);
+    // During the delay: still accepting, answering with Connection: close, and alive.
+    const r = await get(port, { path: '/during-drain' });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.connection, 'close');
+    assert.equal((await probe(lb.metricsPort, '/livez')).status, 200);
+    assert.equal((await probe(lb.metricsPort, '/readyz')).status, 503);
+    const exit = await lb.exited;
+    assert.equal(exit.code, 0);
+  });
+});
+
+describe('metrics.enabled: false', () => {
+  test('/metrics (and the configured path) answer 404; /livez, /healthz and /readyz are served on the same address', async () => {
+    const up = await upstream('m');
+    const port = await freePort();
+    const lb = await RustlbProcess.start({
+      config: {
+        global: { metrics: { enabled: false, path: '/prom' } },
+        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
+        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
+      },
+    });
+    cleanup.push(() => lb.dispose());
+    assert.equal((await get(port)).status, 200);
+    for (const path of ['/metrics', '/prom']) assert.equal((await get(lb.metricsPort, { path })).status, 404, path);
+    for (const path of ['/livez', '/healthz', '/readyz']) assert.equal((await probe(lb.metricsPort, path)).status, 200, path);
+    assert.equal((await get(lb.metricsPort, { path: '/nope' })).status, 404);
+    assert.ok(lb.logs.some((l) => l.msg === 'rustlb started' && l.metrics === 'off'));
+  });
+});
+
+describe('liveness without workers', () => {
+  test('/livez answers 503 while no worker is alive, and 200 again once one is respawned', async () => {
+    const up = await upstream('l');
+    const port = await freePort();
+    const lb = await RustlbProcess.start({
+      config: {
+        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
+        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
+      },
+      workers: 1,
+    });
+    cleanup.push(() => lb.dispose());
+    // Kill the only worker until the respawn backoff leaves a window long enough to look at.
+    for (let round = 0; round < 6; round++) {
+      const [pid] = lb.workerPids();
+      assert.ok(pid !== undefined);
+      const died = lb.logs.filter((l) => l.msg === 'worker died unexpectedly; respawning').length;
+      process.kill(pid, 'SIGKILL');
+      const line = await lb.waitForLog((l) => l.msg === 'worker died unexpectedly; respawning' && l.workerPid === pid, 'the death of the worker', 10_000);
+      assert.equal(lb.logs.filter((l) => l.msg === 'worker died unexpectedly; respawning').length, died + 1);
+      if ((line.respawnInMs as number) >= 400) {
+        const r = await probe(lb.metricsPort, '/livez?verbose');
+        assert.equal(r.status, 503, JSON.stringify(r.body));
+        assert.equal(r.body.status, 'not live');
+        assert.match(r.body.reason, /workers: 0 alive/);
+        await waitFor(async () => (await probe(lb.metricsPort, '/livez')).status === 200, '/livez 200 after the respawn', 20_000, 20);
+        await lb.waitReady(20_000);
+        assert.equal((await get(port)).status, 200);
+        return;
+      }
+      await lb.waitReady(20_000);
+    }
+    assert.fail('the respawn backoff never reached 400 ms');
+  });
+});
