@@ -112,7 +112,7 @@ before(async () => {
           name: 'pool',
           servers: [{ address: `${NAME}:${port}` }],
           resolve_interval: '300ms',
-          health_check: { type: 'http', path: '/health', interval: '300ms', timeout: '250ms', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '1s' },
+          health_check: { type: 'http', path: '/health', interval: '300ms', timeout: '2s', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '1s' },
         },
       ],
     },

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
 import { afterEach, test } from 'node:test';
 import { freePort, type HttpUpstream, type LogLine, metricValue, RustlbProcess, startHttpUpstream, TaggedLoad, taggedSentAt, waitFor } from '@rustlb/testkit';
 
@@ -51,7 +52,7 @@ test('/health at 503: out of rotation within the thresholds, back after the cool
             type: 'http',
             path: '/health',
             interval: `${interval}ms`,
-            timeout: '300ms',
+            timeout: '2s',
             unhealthy_threshold: 3,
             healthy_threshold: 2,
             cooldown: `${cooldown}ms`,
@@ -61,6 +62,12 @@ test('/health at 503: out of rotation within the thresholds, back after the cool
     },
     2,
   );
+  // When each tagged request reached A (by its send time).
+  const arrivals: [sent: number, arrived: number][] = [];
+  a.server.on('request', (req: IncomingMessage) => {
+    const sent = taggedSentAt(req.url ?? '');
+    if (sent !== null) arrivals.push([sent, Date.now()]);
+  });
   const load = new TaggedLoad(port, 2);
   cleanup.push(() => load.stop());
   await waitFor(() => a.count > 5 && b.count > 5, 'traffic on both servers');
@@ -99,11 +106,12 @@ test('/health at 503: out of rotation within the thresholds, back after the cool
   assert.ok(upAt - downAt <= cooldown + 1000, `back only ${upAt - downAt}ms after going down`);
   assert.match(String(up.reason), /cooldown over/);
   assert.ok(a.healthChecks - checksAtFlipBack >= 2, 'healthy_threshold passes before the return');
-  const duringCooldown = sentTimes(a).filter((t) => t > seenDown && t < upAt);
+  // Sent once every worker had the down view, and arrived before A was back: routed while out.
+  const duringCooldown = arrivals.filter(([sent, arrived]) => sent > seenDown && arrived < upAt);
   assert.deepEqual(
-    duringCooldown.map((t) => t - upAt),
+    duringCooldown.map(([sent, arrived]) => [sent - downAt, arrived - downAt]),
     [],
-    `no request sent while A was out reached it (seen down at ${seenDown - downAt}ms after the down line, up line after ${upAt - downAt}ms)`,
+    `requests reached A while it was out (ms after going down: [sent, arrived]; back after ${upAt - downAt}ms)`,
   );
   await waitFor(() => sentTimes(a).some((t) => t > upAt), 'traffic to A again');
   assert.equal(metricValue(await lb.metrics(), 'rustlb_backend_health', { backend: 'pool', server: a.address }), 1);
