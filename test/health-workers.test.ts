@@ -37,10 +37,7 @@ test('four workers agree: once the transition is logged, no request from any wor
   const a = await upstream('a');
   const b = await upstream('b');
   const port = await freePort();
-  const lb = await rustlb(
-    pool(port, [a, b], { type: 'http', path: '/health', interval: '300ms', timeout: '2s', unhealthy_threshold: 2, cooldown: '1h' }),
-    4,
-  );
+  const lb = await rustlb(pool(port, [a, b], { type: 'http', path: '/health', interval: '300ms', timeout: '2s', unhealthy_threshold: 2, cooldown: '1h' }), 4);
   const load = new TaggedLoad(port, 4);
   cleanup.push(() => load.stop());
   const servedBy = (since: number) => {
@@ -91,10 +88,7 @@ test('a worker that restarts gets the current health view before its first conne
   const b = await upstream('b');
   a.healthStatus = 503;
   const port = await freePort();
-  const lb = await rustlb(
-    pool(port, [a, b], { type: 'http', path: '/health', interval: '300ms', timeout: '2s', unhealthy_threshold: 2, cooldown: '1h' }),
-    2,
-  );
+  const lb = await rustlb(pool(port, [a, b], { type: 'http', path: '/health', interval: '300ms', timeout: '2s', unhealthy_threshold: 2, cooldown: '1h' }), 2);
   await lb.waitForLog((l) => l.msg === 'server is unhealthy' && l.server === a.address, 'A unhealthy', 15_000);
   // Load runs from before the kill, so the replacement's very first connections are measured.
   const load = new TaggedLoad(port, 4);
