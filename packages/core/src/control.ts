@@ -49,6 +49,10 @@ export interface WorkerStatus {
   readonly requests: number | null;
   readonly restarts: number;
   readonly crashLoop: boolean;
+  /** How the slot's previous process ended (`signal SIGKILL`, `code 1`), if it crashed. */
+  readonly lastExit?: string | null;
+  /** For state `respawning`: when the replacement is forked. */
+  readonly respawnInMs?: number | null;
 }
 
 export interface ServerStatusLine {

@@ -2,7 +2,7 @@ import { type ControlCommand, type ControlResponse, isRustlbError, type ReloadRe
 import yargs from 'yargs';
 import { request } from './client.js';
 import { reloadOutcome } from './commands/reload.js';
-import { restartOutcome } from './commands/restart-workers.js';
+import { type RestartAnswer, restartOutcome } from './commands/restart-workers.js';
 import { serverStateOutcome } from './commands/server-state.js';
 import { statusOutcome } from './commands/status.js';
 import { EXIT, json, type Outcome } from './output.js';
@@ -100,7 +100,7 @@ async function run(args: Args): Promise<Outcome> {
     case 'status':
       return statusOutcome(answer.result as StatusResult, args.json);
     case 'restart-workers':
-      return restartOutcome(answer.result as { restarted: number[] }, args.json);
+      return restartOutcome(answer.result as RestartAnswer, args.json);
     default:
       return serverStateOutcome(answer.result as { server: string; state: string }, args.json);
   }

@@ -35,7 +35,8 @@ export interface SlotHealth {
   /** Unexpected exits in a row, each within CRASH_WINDOW_MS of its start. */
   crashes: number;
   restarts: number;
-  lastExit: { code: number | null; signal: string | null; at: number } | null;
+  /** The last crash (deliberate stops are not recorded here). */
+  lastExit: { pid: number; code: number | null; signal: string | null; at: number } | null;
   respawnAt: number | null;
 }
 
@@ -52,9 +53,16 @@ export interface FleetOptions {
 }
 
 /** A worker that lived less than this before dying counts towards a crash loop. */
-const CRASH_WINDOW_MS = 10_000;
+export const CRASH_WINDOW_MS = 10_000;
+/** This many quick crashes in a row is a crash loop (shown in status). */
+export const CRASH_LOOP = 3;
 const BACKOFF_BASE_MS = 100;
-const BACKOFF_MAX_MS = 30_000;
+export const BACKOFF_MAX_MS = 30_000;
+
+/** Delay before respawning after the `crashes`-th quick crash in a row: doubling from 100 ms, capped at 30 s. */
+export function respawnDelay(crashes: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(30, Math.max(0, crashes - 1)));
+}
 
 /**
  * The worker processes: fork, respawn with capped exponential backoff, deliberate stops
@@ -82,11 +90,14 @@ export class Fleet {
     for (let slot = 0; slot < this.#options.count; slot++) this.fork(slot);
   }
 
-  fork(slot: number): WorkerRecord {
+  /** `deliberate`: an operator's rolling restart, which also ends a crash loop's backoff. */
+  fork(slot: number, deliberate = false): WorkerRecord {
     const worker = cluster.fork(this.#options.env(slot));
     const record = new WorkerRecord(worker, slot);
     this.#records.set(worker.id, record);
-    if (!this.#slots.has(slot)) this.#slots.set(slot, { crashes: 0, restarts: 0, lastExit: null, respawnAt: null });
+    const health = this.#slots.get(slot);
+    if (health === undefined) this.#slots.set(slot, { crashes: 0, restarts: 0, lastExit: null, respawnAt: null });
+    else if (deliberate) health.crashes = 0;
     worker.on('message', (message: unknown) => {
       if (!isEnvelope(message)) return;
       if (message.kind === 'hello') record.greeted = true;
@@ -125,11 +136,26 @@ export class Fleet {
     return this.#slots.get(slot);
   }
 
+  /** Slots with no live worker, waiting for a respawn. */
+  waiting(): { slot: number; health: SlotHealth }[] {
+    const live = new Set(this.live().map((r) => r.slot));
+    return [...this.#slots].filter(([slot, h]) => !live.has(slot) && h.respawnAt !== null).map(([slot, health]) => ({ slot, health }));
+  }
+
+  /** Crashing again and again: no worker of the slot has stayed up for CRASH_WINDOW_MS since. */
+  inCrashLoop(slot: number): boolean {
+    const health = this.#slots.get(slot);
+    if (health === undefined || health.crashes < CRASH_LOOP) return false;
+    const now = Date.now();
+    return !this.live().some((r) => r.slot === slot && r.state === 'ready' && now - r.startedAt >= CRASH_WINDOW_MS);
+  }
+
   /** Asks a worker to drain and exit; kills it at the deadline if it has not. */
-  retire(record: WorkerRecord, acceptForMs: number, deadlineMs: number): void {
-    if (!record.live) return;
+  retire(record: WorkerRecord, acceptForMs: number, deadlineMs: number, reason: string): void {
+    if (!record.live || record.state === 'draining') return;
     record.expectedExit = true;
     record.state = 'draining';
+    this.#options.logger.info({ worker: record.slot, workerPid: record.pid, reason, acceptForMs, deadlineMs }, 'worker draining');
     if (!record.greeted) {
       // Still loading: a drain message would be lost, and it holds no connection yet.
       record.worker.process.kill('SIGKILL');
@@ -155,7 +181,7 @@ export class Fleet {
     for (const t of this.#respawnTimers.values()) clearTimeout(t);
     this.#respawnTimers.clear();
     const live = this.live();
-    for (const r of live) this.retire(r, acceptForMs, acceptForMs + timeoutMs);
+    for (const r of live) this.retire(r, acceptForMs, acceptForMs + timeoutMs, 'shutdown');
     await Promise.all(live.map((r) => this.exited(r)));
   }
 
@@ -170,17 +196,22 @@ export class Fleet {
     if (record.killTimer !== null) clearTimeout(record.killTimer);
     const crashed = !record.expectedExit && !this.#stopping;
     const slot = this.#slots.get(record.slot) as SlotHealth;
-    slot.lastExit = { code, signal, at: Date.now() };
     const log = this.#options.logger;
     if (!crashed) {
-      log.info({ worker: record.slot, workerPid: record.pid, code, signal }, 'worker exited');
+      log.info({ worker: record.slot, workerPid: record.pid, code, signal, uptimeMs: Date.now() - record.startedAt }, 'worker exited');
+    } else if (this.live().some((r) => r !== record && r.slot === record.slot && r.state !== 'draining')) {
+      // A replacement is already up (a rolling restart's new worker while the old one crashed): nothing to respawn.
+      slot.lastExit = { pid: record.pid, code, signal, at: Date.now() };
+      slot.restarts++;
+      log.error({ worker: record.slot, workerPid: record.pid, code, signal }, 'worker died unexpectedly; its replacement is already running');
     } else {
+      slot.lastExit = { pid: record.pid, code, signal, at: Date.now() };
       slot.crashes = Date.now() - record.startedAt < CRASH_WINDOW_MS ? slot.crashes + 1 : 1;
       slot.restarts++;
-      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (slot.crashes - 1));
+      const delay = respawnDelay(slot.crashes);
       slot.respawnAt = Date.now() + delay;
       log.error(
-        { worker: record.slot, workerPid: record.pid, code, signal, respawnInMs: delay, crashesInARow: slot.crashes },
+        { worker: record.slot, workerPid: record.pid, code, signal, respawnInMs: delay, crashesInARow: slot.crashes, crashLoop: slot.crashes >= CRASH_LOOP },
         'worker died unexpectedly; respawning',
       );
       const timer = setTimeout(() => {

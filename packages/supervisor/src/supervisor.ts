@@ -16,7 +16,7 @@ import type { LogSink } from '@rustlb/telemetry';
 import { AdminHttp, type Check } from './admin-http.js';
 import { ConfigOwner, type Overrides } from './config-owner.js';
 import { ControlServer } from './control/server.js';
-import type { ControlTarget } from './control/target.js';
+import type { ControlTarget, RestartResult } from './control/target.js';
 import { DnsDiscovery } from './dns-discovery.js';
 import { Fleet, type WorkerRecord } from './fleet.js';
 import { HealthRunner } from './health-runner.js';
@@ -74,6 +74,7 @@ export class Supervisor implements ControlTarget {
   readonly #bindFailures = new Map<number, ConfigApplied['bindFailures']>();
   readonly #ackWaiters = new Set<() => void>();
   #reloading: Promise<unknown> = Promise.resolve();
+  #restarting = false;
   #loopLag = 0;
   #lagTimer: NodeJS.Timeout | null = null;
 
@@ -189,6 +190,10 @@ export class Supervisor implements ControlTarget {
     if (record.state === 'starting' && m.bindFailures.length === 0) {
       record.state = 'ready';
       record.readyAt = Date.now();
+      this.#log.logger.info(
+        { worker: record.slot, workerPid: record.pid, generation: m.generation, startupMs: record.readyAt - record.startedAt },
+        'worker ready',
+      );
     }
     for (const wake of this.#ackWaiters) wake();
   }
@@ -337,24 +342,44 @@ export class Supervisor implements ControlTarget {
       generation: this.#owner.generation,
       ready: this.readiness().every((c) => c.ok),
       draining: this.#phase === 'draining',
-      workers: this.#fleet.live().map((r) => {
-        const figures = this.#hub.figures(r);
-        const u = usage.get(r.pid);
-        const slot = this.#fleet.slotHealth(r.slot);
-        return {
-          slot: r.slot,
-          pid: r.pid,
-          state: r.state,
-          uptimeSeconds: Math.round((Date.now() - r.startedAt) / 1000),
-          generation: r.generation,
-          cpuPercent: u === undefined ? null : Math.round(u.cpu * 10) / 10,
-          rssBytes: u?.memory ?? null,
-          activeConnections: figures?.activeConnections ?? null,
-          requests: figures?.requests ?? null,
-          restarts: slot?.restarts ?? 0,
-          crashLoop: (slot?.crashes ?? 0) >= 3,
-        };
-      }),
+      workers: [
+        ...this.#fleet.live().map((r) => {
+          const figures = this.#hub.figures(r);
+          const u = usage.get(r.pid);
+          const slot = this.#fleet.slotHealth(r.slot);
+          return {
+            slot: r.slot,
+            pid: r.pid,
+            state: r.state,
+            uptimeSeconds: Math.round((Date.now() - r.startedAt) / 1000),
+            generation: r.generation,
+            cpuPercent: u === undefined ? null : Math.round(u.cpu * 10) / 10,
+            rssBytes: u?.memory ?? null,
+            activeConnections: figures?.activeConnections ?? null,
+            requests: figures?.requests ?? null,
+            restarts: slot?.restarts ?? 0,
+            crashLoop: this.#fleet.inCrashLoop(r.slot),
+            lastExit: describeExit(slot?.lastExit ?? null),
+            respawnInMs: null,
+          };
+        }),
+        // A slot between a crash and its respawn has no process, and is the one an operator must see.
+        ...this.#fleet.waiting().map(({ slot, health }) => ({
+          slot,
+          pid: health.lastExit?.pid ?? 0,
+          state: 'respawning',
+          uptimeSeconds: 0,
+          generation: 0,
+          cpuPercent: null,
+          rssBytes: null,
+          activeConnections: null,
+          requests: null,
+          restarts: health.restarts,
+          crashLoop: this.#fleet.inCrashLoop(slot),
+          lastExit: describeExit(health.lastExit),
+          respawnInMs: health.respawnAt === null ? null : Math.max(0, health.respawnAt - Date.now()),
+        })),
+      ].sort((a, b) => a.slot - b.slot),
       frontends: config.frontends.map((f) => ({ name: f.name, protocol: f.protocol, listen: f.listenText, backend: f.backend, algorithm: f.algorithm })),
       backends: config.backends.map((b) => ({
         name: b.name,
@@ -379,25 +404,46 @@ export class Supervisor implements ControlTarget {
     }
   }
 
-  /** Rolling restart: for each worker, a replacement is listening before the old one drains. */
-  async restartWorkers(): Promise<{ restarted: number[] }> {
+  /**
+   * Rolling restart, one worker at a time: its replacement is forked and has applied the
+   * configuration (so it is listening on every frontend) before the old one is told to
+   * drain. The old one stops accepting at once, finishes what it has (long-lived
+   * tunnels included) and is killed at shutdown_timeout.
+   */
+  async restartWorkers(): Promise<RestartResult> {
     if (this.#phase !== 'running') throw new RustlbError('RLB_ERR_CONTROL_REFUSED', `cannot restart workers while ${this.#phase}`);
-    const restarted: number[] = [];
+    if (this.#restarting) throw new RustlbError('RLB_ERR_CONTROL_REFUSED', 'a rolling restart is already in progress');
+    this.#restarting = true;
+    try {
+      return await this.#restartWorkers();
+    } finally {
+      this.#restarting = false;
+    }
+  }
+
+  async #restartWorkers(): Promise<RestartResult> {
+    const replaced: { slot: number; oldPid: number; newPid: number }[] = [];
     const timeout = this.#config.global.shutdownTimeoutMs;
     for (const old of this.#fleet.live().filter((r) => r.state === 'ready')) {
       if (this.#phase !== 'running') break;
-      const fresh = this.#fleet.fork(old.slot);
-      const up = await this.#waitFor(() => fresh.state === 'ready' || !fresh.live, STARTUP_TIMEOUT_MS);
+      // It may have crashed (and been respawned) while earlier slots were being replaced.
+      if (!old.live || old.state !== 'ready') continue;
+      const fresh = this.#fleet.fork(old.slot, true);
+      const up = await this.#waitFor(() => fresh.state === 'ready' || !fresh.live || this.#phase !== 'running', STARTUP_TIMEOUT_MS);
+      if (this.#phase !== 'running') break;
       if (!up || fresh.state !== 'ready') {
-        throw new RustlbError('RLB_ERR_CONTROL_REFUSED', `replacement for worker ${old.slot} did not start; the old worker keeps serving`, {
-          details: { restarted },
-        });
+        if (fresh.live) this.#fleet.retire(fresh, 0, 0, 'replacement did not start in time');
+        throw new RustlbError(
+          'RLB_ERR_CONTROL_REFUSED',
+          `the replacement for worker ${old.slot} did not start${fresh.live ? ' in time' : ''}; worker ${old.slot} (pid ${old.pid}) keeps serving`,
+          { details: { replaced } },
+        );
       }
-      this.#fleet.retire(old, 0, timeout);
-      restarted.push(old.slot);
+      this.#fleet.retire(old, 0, timeout, 'rolling restart');
+      replaced.push({ slot: old.slot, oldPid: old.pid, newPid: fresh.pid });
       this.#log.logger.info({ worker: old.slot, old: old.pid, new: fresh.pid }, 'worker replaced (rolling restart)');
     }
-    return { restarted };
+    return { restarted: replaced.map((r) => r.slot), replaced };
   }
 
   #waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -493,6 +539,11 @@ export class Supervisor implements ControlTarget {
     this.#control.close();
     this.#log.logger.warn('forced exit');
   }
+}
+
+function describeExit(exit: { code: number | null; signal: string | null } | null): string | null {
+  if (exit === null) return null;
+  return exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
 }
 
 function setupCluster(exec: string): void {

@@ -1,5 +1,6 @@
 export { Blackhole } from './blackhole.js';
 export { ConfigMapVolume, type RustlbAtOptions, saveByRename, startRustlbAt } from './config-files.js';
+export { control, controlExchange } from './control.js';
 export { type DnsAnswer, type DnsQuery, DnsServer, startDnsServer } from './dns-server.js';
 export { get, keepAliveAgent, type RawResult, type RequestOptions, type Response, raw, statuses } from './http-client.js';
 export { type Handler, HttpUpstream, type SeenRequest, startHttpUpstream } from './http-upstream.js';

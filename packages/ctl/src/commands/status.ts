@@ -10,11 +10,12 @@ export function statusOutcome(s: StatusResult, asJson: boolean): Outcome {
   out.push('workers:');
   out.push(
     table([
-      ['  slot', 'pid', 'state', 'uptime', 'gen', 'cpu%', 'rss', 'conns', 'requests', 'restarts'],
+      ['  slot', 'pid', 'state', 'uptime', 'gen', 'cpu%', 'rss', 'conns', 'requests', 'restarts', 'last crash'],
       ...s.workers.map((w) => [
         `  ${w.slot}`,
-        String(w.pid),
-        w.state + (w.crashLoop ? ' (crash loop)' : ''),
+        w.state === 'respawning' ? `(${w.pid})` : String(w.pid),
+        (w.state === 'respawning' && typeof w.respawnInMs === 'number' ? `respawning in ${(w.respawnInMs / 1000).toFixed(1)}s` : w.state) +
+          (w.crashLoop ? ' CRASH LOOP' : ''),
         duration(w.uptimeSeconds),
         String(w.generation),
         w.cpuPercent === null ? '-' : String(w.cpuPercent),
@@ -22,6 +23,7 @@ export function statusOutcome(s: StatusResult, asJson: boolean): Outcome {
         w.activeConnections === null ? '-' : String(w.activeConnections),
         w.requests === null ? '-' : String(w.requests),
         String(w.restarts),
+        w.lastExit ?? '-',
       ]),
     ]),
   );

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  control,
+  freePorts,
+  type HttpUpstream,
+  httpLoad,
+  type LogLine,
+  metricValue,
+  RustlbProcess,
+  startHttpUpstream,
+  startTcpUpstream,
+  type TcpUpstream,
+} from '@rustlb/testkit';
+
+// Worker crashes: replaced with capped exponential backoff and logged with their exit
+// signal; a crash loop shows in status and metrics and never takes the other workers
+// down; deliberate stops are not crashes; and (the architecture rule) a worker killed
+// under load costs only the requests it had in flight: the kernel spreads connections
+// over the workers' shared socket (SCHED_NONE), so the others keep accepting.
+
+let web: HttpUpstream;
+let echo: TcpUpstream;
+
+before(async () => {
+  web = await startHttpUpstream('a');
+  // A little latency so that there is always something in flight.
+  web.handler = (req, res) => {
+    setTimeout(
+      () => {
+        res.writeHead(200, { 'content-length': 3 });
+        res.end('ok\n');
+      },
+      req.url === '/slow' ? 150 : 5,
+    );
+  };
+  echo = await startTcpUpstream();
+});
+
+after(async () => {
+  await web?.close();
+  await echo?.close();
+});
+
+function config(httpPort: number, tcpPort: number, global: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    global: { access_log: false, ...global },
+    frontends: [
+      { name: 'web', listen: `127.0.0.1:${httpPort}`, protocol: 'http', backend: 'pool' },
+      { name: 'echo', listen: `127.0.0.1:${tcpPort}`, protocol: 'tcp', backend: 'echo' },
+    ],
+    backends: [
+      { name: 'pool', servers: [{ address: web.address }] },
+      { name: 'echo', servers: [{ address: echo.address }] },
+    ],
+  };
+}
+
+interface StatusJson {
+  workers: { slot: number; pid: number; state: string; restarts: number; crashLoop: boolean; lastExit?: string | null }[];
+}
+
+/** Straight from the control socket: rustlb-ctl's answer without the cost of starting a process. */
+function status(lb: RustlbProcess): Promise<StatusJson> {
+  return control<StatusJson>(lb.socket, 'status');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pidOfSlot(lb: RustlbProcess, slot: number): number {
+  const forks = lb.logs.filter((l) => l.msg === 'worker forked' && l.worker === slot);
+  return forks[forks.length - 1]?.workerPid as number;
+}
+
+describe('crashes', () => {
+  let lb: RustlbProcess;
+  let httpPort: number;
+
+  before(async () => {
+    const [h, t] = (await freePorts(2)) as [number, number];
+    httpPort = h;
+    lb = await RustlbProcess.start({ config: config(h, t) });
+  });
+
+  after(async () => {
+    await lb?.dispose();
+  });
+
+  test('a worker killed under load costs only its own in-flight requests; it is replaced and its exit signal logged', async () => {
+    const victim = pidOfSlot(lb, 0);
+    const survivor = pidOfSlot(lb, 1);
+    const load = httpLoad('new connections', httpPort, { concurrency: 8, keepAlive: false, path: '/slow' });
+    let inFlight: number;
+    let killedAt: number;
+    let died: LogLine;
+    try {
+      await load.progress(30);
+      inFlight = load.inFlight;
+      killedAt = Date.now();
+      process.kill(victim, 'SIGKILL');
+      died = await lb.waitForLog((l) => l.msg === 'worker died unexpectedly; respawning' && l.workerPid === victim, 'the crash line');
+      await load.progress(60);
+    } finally {
+      await load.stop();
+    }
+    // Every failure is a request that was already in flight when the worker died; none started after.
+    assert.deepEqual(
+      load.failures.filter((f) => f.started >= killedAt),
+      [],
+      load.describe(),
+    );
+    assert.ok(load.failures.length <= inFlight, `${load.failures.length} failures, ${inFlight} requests were in flight: ${load.describe()}`);
+    assert.equal(died.signal, 'SIGKILL');
+    assert.equal(died.code, null);
+    assert.equal(died.respawnInMs, 100);
+    assert.equal(died.level, 'error');
+    const respawned = await lb.waitForLog((l) => l.msg === 'worker respawned' && l.replaces === victim, 'the respawn');
+    await lb.waitForLog((l) => l.msg === 'worker ready' && l.workerPid === respawned.workerPid, 'the new worker to be ready');
+    assert.ok(alive(survivor), 'the other worker was not touched');
+    await lb.waitReady();
+    assert.equal(metricValue(await lb.metrics(), 'rustlb_worker_restarts_total'), 1);
+    const s = await status(lb);
+    assert.deepEqual(
+      s.workers.map((w) => [w.slot, w.restarts, w.lastExit, w.crashLoop]),
+      [
+        [0, 1, 'signal SIGKILL', false],
+        [1, 0, null, false],
+      ],
+    );
+
+    // A rolling restart stops workers on purpose: logged as exits, not crashes, and not counted.
+    const r = await lb.ctl(['restart-workers']);
+    assert.equal(r.code, 0, r.stderr);
+    const old = [respawned.workerPid as number, survivor];
+    for (const pid of old) await lb.waitForLog((l) => l.msg === 'worker exited' && l.workerPid === pid, `worker ${pid} to exit`);
+    assert.ok(!lb.logs.some((l) => l.msg === 'worker died unexpectedly; respawning' && old.includes(l.workerPid as number)));
+    assert.equal(metricValue(await lb.metrics(), 'rustlb_worker_restarts_total'), 1);
+  });
+
+  test('a crash loop backs off exponentially, shows in status and metrics, and the other worker serves on', async () => {
+    const survivor = pidOfSlot(lb, 1);
+    const before = metricValue(await lb.metrics(), 'rustlb_worker_restarts_total') ?? 0;
+    const load = httpLoad('during the crash loop', httpPort, { concurrency: 2, keepAlive: false });
+    const delays: number[] = [];
+    try {
+      // Kill slot 0 as soon as each replacement is up: four quick crashes in a row.
+      for (let i = 0; i < 4; i++) {
+        const pid = pidOfSlot(lb, 0);
+        await lb.waitForLog((l) => l.msg === 'worker ready' && l.workerPid === pid, `worker ${pid} to be ready`);
+        process.kill(pid, 'SIGKILL');
+        const died = await lb.waitForLog((l) => l.msg === 'worker died unexpectedly; respawning' && l.workerPid === pid, 'the crash line');
+        delays.push(died.respawnInMs as number);
+        if (i < 3) await lb.waitForLog((l) => l.msg === 'worker respawned' && l.replaces === pid, 'the respawn');
+      }
+      assert.deepEqual(delays, [100, 200, 400, 800]);
+      // Between the fourth crash and its respawn the slot has no process: status still shows it.
+      const s = await status(lb);
+      const slot0 = s.workers.filter((w) => w.slot === 0);
+      assert.equal(slot0.length, 1, JSON.stringify(s.workers));
+      assert.equal(slot0[0]?.state, 'respawning');
+      assert.equal(slot0[0]?.crashLoop, true);
+      assert.equal(slot0[0]?.lastExit, 'signal SIGKILL');
+      const human = await lb.ctl(['status']);
+      // By the time rustlb-ctl has started the slot may be respawning or starting again: a crash loop either way.
+      assert.match(human.stdout, /\n {2}0 .*CRASH LOOP .*signal SIGKILL\n/);
+      assert.equal(metricValue(await lb.metrics(), 'rustlb_worker_restarts_total'), before + 4);
+      // Through all of it the other worker served: a new connection every time, never refused.
+      await load.progress(5);
+    } finally {
+      await load.stop();
+    }
+    assert.ok(alive(survivor), 'the other worker lived through the crash loop');
+    assert.equal(pidOfSlot(lb, 1), survivor);
+    assert.ok(
+      load.failures.every((f) => !/ECONNREFUSED/.test(f.error)),
+      load.describe(),
+    );
+    await lb.waitForLog(
+      (l) =>
+        l.msg === 'worker ready' && l.worker === 0 && !lb.logs.some((d) => d.msg === 'worker died unexpectedly; respawning' && d.workerPid === l.workerPid),
+      'slot 0 to come back',
+      10_000,
+    );
+  });
+});
