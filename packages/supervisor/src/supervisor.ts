@@ -333,7 +333,10 @@ export class Supervisor implements ControlTarget {
     const config = this.#config;
     const inFlight = new Map<string, number>();
     for (const counts of this.#counts.values()) for (const [k, n] of Object.entries(counts)) inFlight.set(k, (inFlight.get(k) ?? 0) + n);
-    const servers = this.#health.status();
+    // In the order of the config file (DNS members in answer order), not in the order they were first seen.
+    const order = new Map<string, number>();
+    for (const members of Object.values(this.#health.topology().backends)) members.forEach((m, i) => order.set(m.key, i));
+    const servers = this.#health.status().sort((x, y) => (order.get(x.key) ?? 0) - (order.get(y.key) ?? 0));
     return {
       version: VERSION,
       pid: process.pid,
