@@ -67,6 +67,8 @@ export class Tunnel {
   readonly #requestId: string;
   #handshake: ClientRequest | null = null;
   #upstream: Socket | null = null;
+  /** A declined handshake's answer being relayed. */
+  #response: IncomingMessage | null = null;
   #slot: ServerSlot | null = null;
   #active = false;
   #avoid: Set<ServerSlot> | null = null;
@@ -204,6 +206,7 @@ export class Tunnel {
 
   /** The server declined the upgrade: relay its answer and close; the connection never becomes a tunnel. */
   #relay(res: IncomingMessage): void {
+    this.#response = res;
     const out = new RawResponse(this.#client, false);
     out.writeHead(res.statusCode ?? 502, res.statusMessage ?? '', responseHeadersOf(res.rawHeaders, this.#state, this.#vars, this.#requestId, false));
     res.on('data', (chunk: Buffer) => {
@@ -239,6 +242,7 @@ export class Tunnel {
     this.#handshake?.destroy();
     this.#handshake = null;
     this.#upstream?.destroy();
+    this.#response?.destroy();
     this.#release();
     this.#finish(this.#status === 0 ? 'RLB_ERR_CLIENT_ABORTED' : null);
   }
