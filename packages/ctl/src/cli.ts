@@ -86,6 +86,9 @@ async function run(args: Args): Promise<Outcome> {
     );
   }
   const cmd = command as ControlCommand;
+  if (args.server !== undefined && !/^[^/\s]+\/\S+$/.test(args.server)) {
+    return failure(EXIT.usage, 'RLB_ERR_USAGE', `a server is named BACKEND/ADDRESS (e.g. web/10.0.0.1:8080), not ${JSON.stringify(args.server)}`, args.json);
+  }
   let answer: ControlResponse;
   try {
     answer = await request(socket, cmd, args.server, TIMEOUTS[cmd]);

@@ -22,6 +22,8 @@ const COMMANDS: Readonly<Record<ControlCommand, CommandHandler>> = {
 
 /** A request line longer than this is refused (nothing legitimate comes close). */
 const MAX_LINE = 64 * 1024;
+/** A connection idle this long is closed (rustlb-ctl sends its request at once). */
+const IDLE_MS = 60_000;
 
 /** Is something answering on this socket path? */
 function answering(path: string): Promise<boolean> {
@@ -80,6 +82,9 @@ export class ControlServer {
   }
 
   close(): void {
+    // Only a socket this process created is removed: a start that failed because another
+    // rustlb answers on the path must leave that one's socket alone.
+    if (!this.#server.listening) return;
     this.#server.close();
     try {
       unlinkSync(this.#path);
@@ -91,14 +96,11 @@ export class ControlServer {
   #connection(socket: Socket): void {
     socket.setEncoding('utf8');
     socket.on('error', () => {});
+    // A client that connects and says nothing holds no resources for long.
+    socket.setTimeout(IDLE_MS, () => socket.destroy());
     let buffer = '';
-    socket.on('data', (chunk: string) => {
+    const onData = (chunk: string) => {
       buffer += chunk;
-      if (buffer.length > MAX_LINE && !buffer.includes('\n')) {
-        this.#answer(socket, { id: null, ok: false, error: { code: 'RLB_ERR_CONTROL_REQUEST', message: 'request too long' } });
-        socket.end();
-        return;
-      }
       let nl = buffer.indexOf('\n');
       while (nl >= 0) {
         const line = buffer.slice(0, nl).trim();
@@ -106,7 +108,20 @@ export class ControlServer {
         if (line !== '') void this.#request(socket, line);
         nl = buffer.indexOf('\n');
       }
-    });
+      if (buffer.length > MAX_LINE) {
+        // Stop reading (and buffering) at once; answer, then close.
+        socket.off('data', onData);
+        socket.pause();
+        buffer = '';
+        this.#answer(socket, {
+          id: null,
+          ok: false,
+          error: { code: 'RLB_ERR_CONTROL_REQUEST', message: `request too long (a request is one JSON line of at most ${MAX_LINE} bytes)` },
+        });
+        socket.end();
+      }
+    };
+    socket.on('data', onData);
   }
 
   async #request(socket: Socket, line: string): Promise<void> {
@@ -139,13 +154,15 @@ function parseRequest(line: string): ControlRequest {
   try {
     value = JSON.parse(line);
   } catch {
-    throw new Error('a request is one JSON object per line');
+    throw new Error('a request is one JSON object per line, e.g. {"id":1,"command":"status"}');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('a request is a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('a request is a JSON object, e.g. {"id":1,"command":"status"}');
   const r = value as Record<string, unknown>;
+  if (r.command === undefined) throw new Error(`a request names a command (known: ${CONTROL_COMMANDS.join(', ')})`);
   if (typeof r.command !== 'string' || !(CONTROL_COMMANDS as readonly string[]).includes(r.command)) {
     throw new Error(`unknown command ${JSON.stringify(r.command)} (known: ${CONTROL_COMMANDS.join(', ')})`);
   }
+  if (r.server !== undefined && typeof r.server !== 'string') throw new Error('"server" is a string, BACKEND/ADDRESS');
   const id = typeof r.id === 'number' ? r.id : 0;
   return { id, command: r.command as ControlCommand, ...(typeof r.server === 'string' ? { server: r.server } : {}) };
 }

@@ -1,0 +1,366 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { controlExchange, freePort, get, type HttpUpstream, RustlbProcess, runCtl, startHttpUpstream, startRustlbAt, waitFor } from '@rustlb/testkit';
+
+// rustlb-ctl against a running daemon: every command, human and --json, the exit codes
+// (0 ok, 1 refused, 2 usage, 3 not running), how the socket is found and protected, the
+// runtime server states and their survival across reloads, and a control socket that
+// shrugs off garbage.
+
+let a: HttpUpstream;
+let b: HttpUpstream;
+let lb: RustlbProcess;
+let port: number;
+
+before(async () => {
+  [a, b] = (await Promise.all([startHttpUpstream('a'), startHttpUpstream('b')])) as [HttpUpstream, HttpUpstream];
+  port = await freePort();
+  lb = await RustlbProcess.start({ config: config(), args: ['--no-watch'] });
+});
+
+after(async () => {
+  await lb?.dispose();
+  await Promise.all([a?.close(), b?.close()]);
+});
+
+function config(header = 'one'): Record<string, unknown> {
+  return {
+    global: { access_log: false },
+    frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool', http: { response_headers: { 'X-Config': header } } }],
+    backends: [
+      {
+        name: 'pool',
+        servers: [{ address: a.address }, { address: b.address }],
+        health_check: { type: 'http', path: '/health', interval: '200ms', timeout: '150ms' },
+      },
+    ],
+  };
+}
+
+async function served(n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push((await get(port)).text.trim());
+  return out;
+}
+
+interface StatusJson {
+  version: string;
+  pid: number;
+  uptimeSeconds: number;
+  configFile: string;
+  generation: number;
+  ready: boolean;
+  workers: { slot: number; pid: number; state: string; cpuPercent: number | null; rssBytes: number | null; activeConnections: number | null }[];
+  frontends: { name: string; listen: string }[];
+  backends: { name: string; servers: { server: string; healthy: boolean; state: string; weight: number }[] }[];
+}
+
+async function statusJson(): Promise<StatusJson> {
+  const r = await lb.ctl(['status', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as StatusJson;
+}
+
+const stateOf = (s: StatusJson, server: string) => s.backends[0]?.servers.find((v) => v.server === server)?.state;
+
+describe('commands', () => {
+  test('status: human and --json', async () => {
+    const s = await statusJson();
+    assert.equal(s.pid, lb.child.pid);
+    assert.equal(s.configFile, lb.configFile);
+    assert.equal(s.ready, true);
+    assert.equal(s.workers.length, 2);
+    for (const w of s.workers) {
+      assert.equal(w.state, 'ready');
+      assert.ok(typeof w.cpuPercent === 'number' && typeof w.rssBytes === 'number' && w.rssBytes > 0, JSON.stringify(w));
+      assert.equal(typeof w.activeConnections, 'number');
+    }
+    assert.deepEqual(
+      s.frontends.map((f) => [f.name, f.listen]),
+      [['web', `127.0.0.1:${port}`]],
+    );
+    assert.deepEqual(
+      s.backends[0]?.servers.map((v) => [v.server, v.state, v.weight]),
+      [
+        [`pool/${a.address}`, 'enabled', 1],
+        [`pool/${b.address}`, 'enabled', 1],
+      ],
+    );
+    const human = await lb.ctl(['status']);
+    assert.equal(human.code, 0);
+    assert.match(human.stdout, new RegExp(`^rustlb ${s.version.replace(/\./g, '\\.')}, pid ${s.pid}, up \\d+s, ready\\n`));
+    assert.match(human.stdout, new RegExp(`config ${lb.configFile.replace(/[.]/g, '\\.')}, generation ${s.generation}`));
+    for (const w of s.workers) assert.match(human.stdout, new RegExp(`\\n {2}${w.slot} +${w.pid} +ready `));
+    assert.match(human.stdout, new RegExp(`web +http +127\\.0\\.0\\.1:${port} +-> pool +round_robin`));
+    assert.match(human.stdout, new RegExp(`pool/${a.address.replace(/\./g, '\\.')} +UP +enabled +1 `));
+  });
+
+  test('validate FILE: valid, invalid, missing; no daemon needed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rustlb-ctl-validate-'));
+    try {
+      const good = join(dir, 'good.yaml');
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(good, JSON.stringify(config()));
+      writeFileSync(bad, 'frontends:\n  - name: web\n    listen: "127.0.0.1:80"\n    backend: nowhere\nbackends: []\n');
+      // A socket where nothing runs: validate never touches it.
+      const r = await runCtl(['--socket', join(dir, 'none.sock'), 'validate', good]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /good\.yaml is valid\n/);
+      const j = await runCtl(['validate', good, '--json']);
+      assert.deepEqual(JSON.parse(j.stdout), { valid: true, errors: [], warnings: [] });
+      const invalid = await runCtl(['validate', bad]);
+      assert.equal(invalid.code, 1);
+      assert.match(invalid.stderr, /bad\.yaml is invalid:\n {2}frontends\[0\]\.backend \(line 4\): .*nowhere/);
+      const invalidJson = await runCtl(['validate', bad, '--json']);
+      assert.equal(invalidJson.code, 1);
+      assert.equal((JSON.parse(invalidJson.stdout) as { valid: boolean }).valid, false);
+      const missing = await runCtl(['validate', join(dir, 'missing.yaml')]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /missing\.yaml/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('drain, disable, enable: human and --json; unknown servers refused', async () => {
+    const server = `pool/${b.address}`;
+    const drained = await lb.ctl(['drain', server]);
+    assert.equal(drained.code, 0, drained.stderr);
+    assert.equal(drained.stdout, `${server} draining: no new requests or connections; existing ones finish; health checks go on\n`);
+    assert.deepEqual(new Set(await served(6)), new Set(['a']));
+    // Health checks go on while draining.
+    const probes = b.healthChecks;
+    await waitFor(() => b.healthChecks >= probes + 2, 'health checks of the drained server');
+
+    const disabled = await lb.ctl(['disable', server, '--json']);
+    assert.equal(disabled.code, 0, disabled.stderr);
+    assert.deepEqual(JSON.parse(disabled.stdout), { server, state: 'disabled' });
+    assert.equal(stateOf(await statusJson(), server), 'disabled');
+    // Paused: while a is probed four more times, b is probed at most once more (one in progress).
+    const paused = { a: a.healthChecks, b: b.healthChecks };
+    await waitFor(() => a.healthChecks >= paused.a + 4, 'four more health checks of the other server');
+    assert.ok(b.healthChecks <= paused.b + 1, `${b.healthChecks - paused.b} checks of a disabled server`);
+    assert.deepEqual(new Set(await served(6)), new Set(['a']));
+
+    const enabled = await lb.ctl(['enable', server]);
+    assert.equal(enabled.code, 0, enabled.stderr);
+    assert.match(enabled.stdout, /enabled: back in rotation/);
+    assert.deepEqual(new Set(await served(6)), new Set(['a', 'b']));
+    await waitFor(() => b.healthChecks > paused.b + 1, 'health checks to resume');
+
+    const unknown = await lb.ctl(['drain', 'pool/10.9.9.9:1']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, new RegExp(`no server pool/10\\.9\\.9\\.9:1 \\(servers: pool/${a.address.replace(/\./g, '\\.')}, pool/`));
+    const unknownJson = await lb.ctl(['drain', 'pool/10.9.9.9:1', '--json']);
+    assert.equal(unknownJson.code, 1);
+    assert.equal((JSON.parse(unknownJson.stdout) as { error: { code: string } }).error.code, 'RLB_ERR_CONTROL_REFUSED');
+  });
+
+  test('drain and disable survive reloads and show in status', async () => {
+    const server = `pool/${a.address}`;
+    assert.equal((await lb.ctl(['drain', server])).code, 0);
+    assert.equal((await lb.ctl(['disable', `pool/${b.address}`])).code, 0);
+    assert.equal((await lb.ctl(['enable', `pool/${b.address}`])).code, 0);
+    lb.writeConfig(config('two'));
+    const r = await lb.ctl(['reload']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await get(port)).headers['x-config'], 'two');
+    const s = await statusJson();
+    assert.equal(stateOf(s, server), 'drain');
+    assert.equal(stateOf(s, `pool/${b.address}`), 'enabled');
+    assert.match((await lb.ctl(['status'])).stdout, new RegExp(`${server.replace(/\./g, '\\.')} +UP +drain `));
+    assert.deepEqual(new Set(await served(6)), new Set(['b']));
+    assert.equal((await lb.ctl(['enable', server])).code, 0);
+  });
+
+  test('reload: human output, accepted and rejected', async () => {
+    lb.writeConfig(config('three'));
+    const ok = await lb.ctl(['reload']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^reload accepted: generation \d+\n {2}frontend web changed\n {2}applied by workers 0, 1\n$/);
+    writeFileSync(lb.configFile, 'global: {workers: -1}\n');
+    const bad = await lb.ctl(['reload']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^reload rejected: .*\n {2}error: /);
+    lb.writeConfig(config('three'));
+  });
+});
+
+describe('exit codes, socket discovery and protection', () => {
+  test('usage errors exit 2', async () => {
+    for (const args of [[], ['bogus'], ['drain'], ['status', '--bogus'], ['drain', 'no-slash'], ['--socket']]) {
+      const r = await runCtl(['--socket', lb.socket, ...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.ok(r.stderr.length > 0);
+    }
+    const help = await runCtl(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Exit codes: 0 ok; 1 refused or failed/);
+  });
+
+  test('nothing listening: "rustlb is not running at <socket>", exit 3', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rustlb-ctl-none-'));
+    try {
+      const socket = join(dir, 'nobody.sock');
+      for (const command of ['status', 'reload', 'restart-workers']) {
+        const r = await runCtl(['--socket', socket, command]);
+        assert.equal(r.code, 3);
+        assert.equal(r.stderr, `rustlb-ctl: rustlb is not running at ${socket}\n`);
+      }
+      const j = await runCtl(['--socket', socket, 'status', '--json']);
+      assert.equal(j.code, 3);
+      assert.equal((JSON.parse(j.stdout) as { error: { code: string } }).error.code, 'RLB_ERR_NOT_RUNNING');
+      // A stale file that is not a live socket is "not running" too.
+      writeFileSync(socket, '');
+      assert.equal((await runCtl(['--socket', socket, 'status'])).code, 3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the control socket is mode 0600', () => {
+    assert.equal(statSync(lb.socket).mode & 0o777, 0o600);
+    assert.ok(statSync(lb.socket).isSocket());
+  });
+
+  test('-c FILE finds the socket from global.admin.socket; --socket overrides it', async () => {
+    const r = await runCtl(['-c', lb.configFile, 'status', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as StatusJson).pid, lb.child.pid);
+    const dir = mkdtempSync(join(tmpdir(), 'rustlb-ctl-other-'));
+    try {
+      const other = join(dir, 'other.yaml');
+      writeFileSync(other, JSON.stringify({ global: { admin: { socket: join(dir, 'elsewhere.sock') } } }));
+      assert.equal((await runCtl(['-c', other, 'status'])).code, 3);
+      assert.equal((await runCtl(['-c', other, '--socket', lb.socket, 'status'])).code, 0);
+      // A config file that cannot be read is a usage problem, not "not running".
+      const missing = await runCtl(['-c', join(dir, 'missing.yaml'), 'status']);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /cannot read .*missing\.yaml/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the socket across runs', () => {
+  let dir: string;
+  let file: string;
+  let metricsPort: number;
+  let lbPort: number;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rustlb-ctl-runs-'));
+    file = join(dir, 'rustlb.yaml');
+    metricsPort = await freePort();
+    lbPort = await freePort();
+    // No admin.socket: the default, derived from the config file's path.
+    writeFileSync(
+      file,
+      JSON.stringify({
+        global: { metrics: { address: `127.0.0.1:${metricsPort}` } },
+        frontends: [{ name: 'web', listen: `127.0.0.1:${lbPort}`, protocol: 'http', backend: 'pool' }],
+        backends: [{ name: 'pool', servers: [{ address: a.address }] }],
+      }),
+    );
+  });
+
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('default socket found by -c; a stale socket of a crashed run is replaced; a live one is not stolen', async () => {
+    const first = await startRustlbAt({ configFile: file, dir, metricsPort, socket: '' });
+    let second: RustlbProcess | null = null;
+    try {
+      const socket = (await first.waitForLog((l) => l.msg === 'rustlb started', 'the start line')).controlSocket as string;
+      assert.ok(!socket.startsWith(dir), 'the default socket is not beside the config file');
+      const viaConfig = await runCtl(['-c', file, 'status', '--json']);
+      assert.equal(viaConfig.code, 0, viaConfig.stderr);
+      assert.equal((JSON.parse(viaConfig.stdout) as StatusJson).pid, first.child.pid);
+
+      // A second daemon on the same socket refuses to start rather than take it over.
+      const clashFile = join(dir, 'clash.yaml');
+      writeFileSync(
+        clashFile,
+        JSON.stringify({
+          global: { metrics: { address: `127.0.0.1:${await freePort()}` }, admin: { socket } },
+          frontends: [{ name: 'web', listen: `127.0.0.1:${await freePort()}`, protocol: 'http', backend: 'pool' }],
+          backends: [{ name: 'pool', servers: [{ address: a.address }] }],
+        }),
+      );
+      const clash = await startRustlbAt({ configFile: clashFile, dir, metricsPort: 0, socket, waitReady: false, args: ['--no-watch'] });
+      const clashExit = await clash.exited;
+      assert.equal(clashExit.code, 1);
+      assert.match(clash.stderr, new RegExp(`another rustlb is already running with control socket ${socket.replace(/[.]/g, '\\.')}`));
+      assert.equal((await runCtl(['-c', file, 'status'])).code, 0, 'the first one is unharmed');
+
+      // Crash the first one: its socket file stays behind.
+      const workers = first.workerPids();
+      first.child.kill('SIGKILL');
+      await first.exited;
+      assert.ok(statSync(socket).isSocket(), 'the stale socket file is left by the crash');
+      assert.equal((await runCtl(['-c', file, 'status'])).code, 3);
+      await waitFor(() => workers.every((pid) => !alive(pid)), 'the orphaned workers to exit', 10_000);
+
+      second = await startRustlbAt({ configFile: file, dir, metricsPort, socket });
+      const r = await runCtl(['-c', file, 'status', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as StatusJson).pid, second.child.pid);
+      assert.equal(statSync(socket).mode & 0o777, 0o600);
+    } finally {
+      await first.stop('SIGKILL');
+      await second?.stop('SIGTERM');
+    }
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('malformed requests on the control socket', () => {
+  test('each gets a clear error answer and the daemon is unharmed', async () => {
+    const workers = (await statusJson()).workers.map((w) => w.pid);
+    const cases: [string, string | Buffer, RegExp][] = [
+      ['garbage', Buffer.from([0xff, 0x00, 0xfe, 0x0a]), /one JSON object per line/],
+      ['not JSON', 'hello daemon\n', /one JSON object per line/],
+      ['a JSON array', '[1,2,3]\n', /a request is a JSON object/],
+      ['a JSON string', '"status"\n', /a request is a JSON object/],
+      ['unknown command', '{"id":7,"command":"self-destruct"}\n', /unknown command "self-destruct" \(known: reload, status, /],
+      ['no command', '{"id":8}\n', /a request names a command \(known: reload, /],
+      ['a server that is not a string', '{"id":10,"command":"drain","server":7}\n', /"server" is a string/],
+      ['drain without a server', '{"id":9,"command":"drain"}\n', /a server is named BACKEND\/ADDRESS/],
+      ['a huge line', `{"command":"status","pad":"${'x'.repeat(200_000)}`, /request too long/],
+    ];
+    for (const [what, bytes, message] of cases) {
+      const { line } = await controlExchange(lb.socket, bytes);
+      const answer = JSON.parse(line) as { ok: boolean; error?: { code: string; message: string } };
+      assert.equal(answer.ok, false, what);
+      assert.equal(answer.error?.code, 'RLB_ERR_CONTROL_REQUEST', what);
+      assert.match(answer.error?.message ?? '', message, what);
+    }
+    // A client that connects and leaves without a word, or mid-line.
+    await controlExchange(lb.socket, '', 300).catch(() => null);
+    await controlExchange(lb.socket, '{"command":"sta', 300).catch(() => null);
+    // Still answering, same workers, same traffic.
+    const s = await statusJson();
+    assert.deepEqual(
+      s.workers.map((w) => w.pid),
+      workers,
+    );
+    assert.equal((await lb.readyz()).status, 200);
+    assert.equal((await get(port)).status, 200);
+    // Several requests on one connection are each answered, with their ids.
+    const both = await controlExchange(lb.socket, '{"id":1,"command":"status"}\n', 5000);
+    assert.equal((JSON.parse(both.line) as { id: number; ok: boolean }).id, 1);
+  });
+});
