@@ -106,6 +106,8 @@ test('SIGTERM: /readyz 503 at once, accepting with Connection: close for shutdow
     await waitFor(async () => (await lb.readyz()).status === 503, '/readyz to fail', 1000, 10);
     assert.ok(Date.now() - t0 < 1000, 'readiness failed at once');
     assert.equal((await get(lb.metricsPort, { path: '/livez' })).status, 200, 'liveness is unaffected by a shutdown');
+    // A reload signal in the middle of a shutdown is refused, not a crash.
+    lb.child.kill('SIGHUP');
 
     // During the delay: new connections are served, and told to close.
     const during: { at: number; connection: string | undefined }[] = [];
@@ -140,6 +142,7 @@ test('SIGTERM: /readyz 503 at once, accepting with Connection: close for shutdow
     for (const pid of workers) assert.equal(alive(pid), false, `worker ${pid} is gone`);
     assert.ok(lb.logs.some((l) => l.msg === 'rustlb stopped'));
     assert.ok(!lb.logs.some((l) => l.msg === 'worker did not finish draining in time: killing it'));
+    assert.ok(lb.logs.some((l) => l.msg === 'reload ignored: shutting down'));
   } finally {
     await lb.dispose();
   }

@@ -256,15 +256,25 @@ export class Supervisor implements ControlTarget {
 
   // ---- control ------------------------------------------------------------------------
 
+  /** Never rejects (a SIGHUP has nobody to throw to): a reload that could not run is a refused one. */
   async reload(trigger: string): Promise<ReloadResult> {
     return (await this.#enqueueReload(trigger, false)) as ReloadResult;
   }
 
   /** Reloads run one after the other, so each compares against the outcome of the one before. */
   #enqueueReload(trigger: string, onlyIfChanged: boolean): Promise<ReloadResult | null> {
-    const run = this.#reloading.then(() => this.#reload(trigger, onlyIfChanged));
-    this.#reloading = run.catch((err: unknown) => this.#log.logger.error({ err, trigger }, 'reload failed'));
+    const run = this.#reloading.then(() =>
+      this.#reload(trigger, onlyIfChanged).catch((err: unknown): ReloadResult => {
+        this.#log.logger.error({ err, trigger }, 'reload failed');
+        return this.#refused([`reload failed: ${(err as Error).message}`]);
+      }),
+    );
+    this.#reloading = run;
     return run;
+  }
+
+  #refused(errors: string[], warnings: string[] = []): ReloadResult {
+    return { accepted: false, generation: this.#owner.generation, errors, warnings, changes: [], needsRestart: [], acknowledged: [], pending: [] };
   }
 
   /** Null when `onlyIfChanged` and the file holds what was last accepted or rejected. */
@@ -272,9 +282,9 @@ export class Supervisor implements ControlTarget {
     const logger = this.#log.logger;
     const started = performance.now();
     if (this.#phase === 'draining' || this.#phase === 'stopped') {
-      throw new RustlbError('RLB_ERR_CONTROL_REFUSED', 'rustlb is shutting down: no reload');
+      logger.warn({ trigger }, 'reload ignored: shutting down');
+      return this.#refused(['rustlb is shutting down: no reload']);
     }
-    const generation = this.#owner.generation;
     const { result, hash } = await this.#owner.load();
     if (onlyIfChanged && hash !== null && hash === this.#owner.hash) {
       logger.debug({ trigger, config: this.#owner.file }, 'configuration file event; content unchanged');
@@ -284,7 +294,7 @@ export class Supervisor implements ControlTarget {
       this.#metrics.reloads.labels('failure').inc();
       this.#owner.rejected(hash);
       logger.error({ trigger, errors }, 'configuration rejected; the old one stays in force');
-      return { accepted: false, generation, errors, warnings, changes: [], needsRestart: [], acknowledged: [], pending: [] };
+      return this.#refused(errors, warnings);
     };
     if (!result.ok) return refuse(result.errors.map(formatProblem), result.warnings.map(formatProblem));
     const next = result.config;
@@ -320,7 +330,9 @@ export class Supervisor implements ControlTarget {
     this.#metrics.reloads.labels('success').inc();
     this.#metrics.generation.set(gen);
     this.#metrics.lastReload.set(Date.now() / 1000);
-    const warnings = result.warnings.map(formatProblem);
+    // Checked free just before, an address can still be taken in between: say so rather than stay silent.
+    const unbound = new Set(live.flatMap((r) => (this.#bindFailures.get(r.pid) ?? []).map((f) => f.message)));
+    const warnings = [...result.warnings.map(formatProblem), ...unbound];
     const durationMs = Math.round(performance.now() - started);
     logger.info({ trigger, generation: gen, changes, needsRestart: diff.needsRestart, warnings, acknowledged, pending, durationMs }, 'configuration reloaded');
     if (!all) logger.warn({ generation: gen, pending }, 'some workers did not acknowledge the new configuration in time');
