@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import {
+  control,
   freePort,
   get,
   type HttpUpstream,
@@ -108,6 +109,15 @@ test('SIGTERM: /readyz 503 at once, accepting with Connection: close for shutdow
     assert.equal((await get(lb.metricsPort, { path: '/livez' })).status, 200, 'liveness is unaffected by a shutdown');
     // A reload signal in the middle of a shutdown is refused, not a crash.
     lb.child.kill('SIGHUP');
+    // The control socket still answers, and tells.
+    const s = await control<{ draining: boolean; ready: boolean; workers: { state: string }[] }>(lb.socket, 'status');
+    assert.equal(s.draining, true);
+    assert.equal(s.ready, false);
+    assert.deepEqual(
+      s.workers.map((w) => w.state),
+      ['draining', 'draining'],
+    );
+    await assert.rejects(control(lb.socket, 'restart-workers'), /cannot restart workers while draining/);
 
     // During the delay: new connections are served, and told to close.
     const during: { at: number; connection: string | undefined }[] = [];
