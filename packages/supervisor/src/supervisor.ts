@@ -347,7 +347,9 @@ export class Supervisor implements ControlTarget {
     for (const counts of this.#counts.values()) for (const [k, n] of Object.entries(counts)) inFlight.set(k, (inFlight.get(k) ?? 0) + n);
     // In the order of the config file (DNS members in answer order), not in the order they were first seen.
     const order = new Map<string, number>();
-    for (const members of Object.values(this.#health.topology().backends)) members.forEach((m, i) => order.set(m.key, i));
+    for (const members of Object.values(this.#health.topology().backends)) {
+      for (const [i, m] of members.entries()) order.set(m.key, i);
+    }
     const servers = this.#health.status().sort((x, y) => (order.get(x.key) ?? 0) - (order.get(y.key) ?? 0));
     return {
       version: VERSION,
