@@ -273,8 +273,9 @@ describe('JSON logs of a running instance', () => {
     assert.equal(lb.logs.filter((l) => l.msg === 'worker exited').length, 2);
     assert.equal(lb.logs.filter((l) => l.msg === 'rustlb stopped').length, 1);
     assert.equal(lb.logs.at(-1)?.msg, 'rustlb stopped', JSON.stringify(lb.logs.slice(-5)));
-    // Every stdout line of the whole run was one JSON object.
+    // Every stdout line of the whole run was one JSON object, and nothing went to stderr.
     assert.deepEqual(lb.strayLines, []);
+    assert.equal(lb.stderr, '');
     for (const l of lb.logs) {
       assert.equal(typeof l, 'object');
       assert.ok(typeof l.msg === 'string' && typeof l.level === 'string' && typeof l.time === 'string', JSON.stringify(l));

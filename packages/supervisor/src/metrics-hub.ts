@@ -8,7 +8,7 @@ import type { PrimaryMetrics } from './primary-metrics.js';
  * A worker that has not answered a collection by then is left out of it (its last
  * report is used): the whole scrape, pidusage and merging included, stays under 1 s.
  */
-export const COLLECT_TIMEOUT_MS = 700;
+export const COLLECT_TIMEOUT_MS = 500;
 
 interface Known {
   snapshot: MetricsJson;
