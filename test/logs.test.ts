@@ -107,7 +107,7 @@ describe('JSON logs of a running instance', () => {
       {
         name: 'flaky',
         servers: [{ address: flaky.address }],
-        health_check: { type: 'http', path: '/health', interval: '100ms', timeout: '1s', unhealthy_threshold: 1, healthy_threshold: 1, cooldown: '0s' },
+        health_check: { type: 'http', path: '/health', interval: '250ms', timeout: '250ms', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '0s' },
       },
     ],
   });

@@ -46,7 +46,7 @@ function config(algorithm = 'round_robin'): Record<string, unknown> {
       {
         name: 'flaky',
         servers: [{ address: flaky.address }],
-        health_check: { type: 'http', path: '/health', interval: '100ms', timeout: '1s', unhealthy_threshold: 1, healthy_threshold: 1, cooldown: '0s' },
+        health_check: { type: 'http', path: '/health', interval: '200ms', timeout: '200ms', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '0s' },
       },
     ],
   };

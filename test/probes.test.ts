@@ -39,7 +39,7 @@ describe('one instance from start to drain', () => {
   let upPort: number;
   const config = (extra: Record<string, unknown> = {}) => ({
     global: { shutdown_delay: '3s', shutdown_timeout: '5s' },
-    health_check_defaults: { interval: '100ms', timeout: '500ms', unhealthy_threshold: 1, healthy_threshold: 1, cooldown: '0s' },
+    health_check_defaults: { interval: '200ms', timeout: '200ms', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '0s' },
     frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool', ...extra }],
     backends: [{ name: 'pool', servers: [{ address: `127.0.0.1:${upPort}` }] }],
   });
