@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   ConfigMapVolume,
+  control,
   freePort,
   get,
   type HttpUpstream,
@@ -50,6 +51,11 @@ function reloads(lb: RustlbProcess, trigger?: string): LogLine[] {
 
 function rejections(lb: RustlbProcess): LogLine[] {
   return lb.logs.filter((l) => l.msg === 'configuration rejected; the old one stays in force');
+}
+
+/** Every reload the daemon counted is in the log (lines are written after the workers acknowledged). */
+async function settled(lb: RustlbProcess): Promise<void> {
+  await waitFor(async () => reloads(lb).length + 1 === (await control<{ generation: number }>(lb.socket, 'status')).generation, 'the reload log to catch up');
 }
 
 async function waitServed(port: number, version: string, timeoutMs = 10_000): Promise<void> {
@@ -127,22 +133,29 @@ describe('the watched file', () => {
   });
 
   test('a burst of writes is debounced into one reload of the last version', async () => {
+    const writes: number[] = [];
     for (let v = 2; v <= 9; v++) {
       lb.writeConfig(config(port, `v${v}`));
+      writes.push(Date.now());
+      // Spacing the writes out (30 ms) over more than the debounce window, so a debounce that does not restart on each event shows.
       await new Promise((r) => setTimeout(r, 30));
     }
     await waitServed(port, 'v9');
+    await settled(lb);
     const n = reloads(lb, 'file change').length;
-    // Eight writes over ~240 ms: without a debounce each would be a reload.
-    assert.ok(n >= 1 && n <= 2, `${n} reloads for a burst of 8 writes`);
+    // A loaded machine may space two writes out by more than the quiet time: each such gap may be one more reload.
+    const gaps = writes.slice(1).filter((t, i) => t - (writes[i] as number) > 100).length;
+    assert.ok(n >= 1 && n <= 1 + gaps, `${n} reloads for a burst of 8 writes (${gaps} gaps over 100 ms)`);
   });
 
   test('an editor that saves by renaming a temporary file over it', async () => {
+    await settled(lb);
     const before = reloads(lb, 'file change').length;
     const text = JSON.stringify({ ...config(port, 'v10'), global: { metrics: { address: `127.0.0.1:${lb.metricsPort}` }, admin: { socket: lb.socket } } });
     saveByRename(lb.configFile, text);
     await waitServed(port, 'v10');
-    assert.equal(reloads(lb, 'file change').length, before + 1);
+    await settled(lb);
+    assert.equal(reloads(lb, 'file change').length, before + 1, JSON.stringify(reloads(lb)));
     assert.equal(rejections(lb).length, 0);
   });
 

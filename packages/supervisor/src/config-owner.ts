@@ -22,6 +22,8 @@ const DEBOUNCE_MS = 200;
 /** A ConfigMap swap or a rename-save can leave no file for an instant: retry the read. */
 const READ_RETRIES = 10;
 const READ_RETRY_MS = 100;
+/** Start-up does not wait longer than this for the watch (a slow file system): it is in place soon after. */
+const WATCH_READY_MS = 5_000;
 
 /**
  * Owns the configuration: the file, the generation in force, validation of new
@@ -89,8 +91,9 @@ export class ConfigOwner {
    * an editor may save by rename) and calls `onEvent` once a burst of events is over.
    * Whether the content really changed is for the caller to find out, in order with
    * the reloads it runs: comparing here would race with a reload still in progress.
+   * Resolves once the watch is in place (events before that are not reported).
    */
-  watch(onEvent: () => void, onError: (err: Error) => void): void {
+  watch(onEvent: () => void, onError: (err: Error) => void): Promise<void> {
     const dir = dirname(this.file);
     const name = basename(this.file);
     this.#watcher = watch(dir, {
@@ -108,6 +111,14 @@ export class ConfigOwner {
       }, DEBOUNCE_MS);
     });
     this.#watcher.on('error', (err) => onError(err as Error));
+    const watcher = this.#watcher;
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, WATCH_READY_MS);
+      watcher.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   async stopWatching(): Promise<void> {

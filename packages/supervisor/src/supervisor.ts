@@ -131,6 +131,14 @@ export class Supervisor implements ControlTarget {
     const failure = [...this.#bindFailures.values()].flat()[0];
     if (failure !== undefined) throw new RustlbError('RLB_ERR_BIND', failure.message, { details: { ...failure } });
     if (!ok) throw new RustlbError('RLB_ERR_INTERNAL', 'workers did not start in time');
+    // Watching before ready: a change written the moment /readyz first answers 200 is not missed.
+    if (this.#o.watch) {
+      await this.#owner.watch(
+        () => void this.#enqueueReload('file change', true),
+        (err) => logger.warn({ err, config: this.#owner.file }, 'watching the configuration file failed; reload with SIGHUP or rustlb-ctl reload'),
+      );
+    }
+    if (this.#phase !== 'starting') return;
     this.#phase = 'running';
     for (const f of config.frontends) {
       logger.info({ frontend: f.name, protocol: f.protocol, listen: formatHostPort(f.listen), backend: f.backend, algorithm: f.algorithm }, 'listening');
@@ -150,11 +158,9 @@ export class Supervisor implements ControlTarget {
       'rustlb started',
     );
     if (this.#o.watch) {
-      this.#owner.watch(
-        () => void this.#enqueueReload('file change', true),
-        (err) => logger.warn({ err, config: this.#owner.file }, 'watching the configuration file failed; reload with SIGHUP or rustlb-ctl reload'),
-      );
       logger.info({ config: this.#owner.file }, 'watching the configuration file');
+      // The file may have changed between its first read and the watch taking hold.
+      void this.#enqueueReload('file change', true);
     } else {
       logger.info({ config: this.#owner.file }, 'not watching the configuration file (--no-watch)');
     }
