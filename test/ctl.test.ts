@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -305,6 +305,23 @@ describe('the socket across runs', () => {
       assert.ok(statSync(socket).isSocket(), 'the stale socket file is left by the crash');
       assert.equal((await runCtl(['-c', file, 'status'])).code, 3);
       await waitFor(() => workers.every((pid) => !alive(pid)), 'the orphaned workers to exit', 10_000);
+
+      // A regular file where the socket should be is not deleted: refused, and the file kept.
+      const inTheWay = join(dir, 'not-a-socket');
+      writeFileSync(inTheWay, 'precious\n');
+      const wrongFile = join(dir, 'wrong.yaml');
+      writeFileSync(
+        wrongFile,
+        JSON.stringify({
+          global: { metrics: { address: `127.0.0.1:${await freePort()}` }, admin: { socket: inTheWay } },
+          frontends: [{ name: 'web', listen: `127.0.0.1:${await freePort()}`, protocol: 'http', backend: 'pool' }],
+          backends: [{ name: 'pool', servers: [{ address: a.address }] }],
+        }),
+      );
+      const refused = await startRustlbAt({ configFile: wrongFile, dir, metricsPort: 0, socket: inTheWay, waitReady: false, args: ['--no-watch'] });
+      assert.equal((await refused.exited).code, 1);
+      assert.match(refused.stderr, /a file that is not a socket is in the way/);
+      assert.equal(readFileSync(inTheWay, 'utf8'), 'precious\n');
 
       second = await startRustlbAt({ configFile: file, dir, metricsPort, socket });
       const r = await runCtl(['-c', file, 'status', '--json']);

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, type Stats, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { CONTROL_COMMANDS, type ControlCommand, type ControlRequest, type ControlResponse, isRustlbError, RustlbError } from '@rustlb/core';
@@ -59,12 +59,18 @@ export class ControlServer {
     if (await answering(this.#path)) {
       throw new RustlbError('RLB_ERR_BIND', `another rustlb is already running with control socket ${this.#path}`);
     }
+    let existing: Stats | null = null;
     try {
-      // A stale socket file of a run that crashed.
-      unlinkSync(this.#path);
+      existing = lstatSync(this.#path);
     } catch {
       // None there.
     }
+    if (existing !== null && !existing.isSocket()) {
+      // A misconfigured path must not cost the operator a file.
+      throw new RustlbError('RLB_ERR_BIND', `cannot create control socket ${this.#path}: a file that is not a socket is in the way`);
+    }
+    // A stale socket of a run that crashed.
+    if (existing !== null) unlinkSync(this.#path);
     mkdirSync(dirname(this.#path), { recursive: true });
     // Created 0600 from the start (umask), not made private after a window.
     const umask = process.umask(0o177);
