@@ -204,6 +204,7 @@ describe('metrics.enabled: false', () => {
     cleanup.push(() => lb.dispose());
     assert.equal((await get(port)).status, 200);
     for (const path of ['/metrics', '/prom']) assert.equal((await get(lb.metricsPort, { path })).status, 404, path);
+    assert.match((await get(lb.metricsPort, { path: '/prom' })).text, /metrics are disabled/);
     for (const path of ['/livez', '/healthz', '/readyz']) assert.equal((await probe(lb.metricsPort, path)).status, 200, path);
     assert.equal((await get(lb.metricsPort, { path: '/nope' })).status, 404);
     assert.ok(lb.logs.some((l) => l.msg === 'rustlb started' && l.metrics === 'off'));

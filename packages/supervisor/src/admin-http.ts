@@ -74,6 +74,8 @@ export class AdminHttp {
           this.#send(res, 500, 'text/plain', 'metrics unavailable\n');
         },
       );
+    } else if (path === this.#settings.path) {
+      this.#send(res, 404, 'text/plain', 'metrics are disabled (global.metrics.enabled: false); /livez and /readyz are served\n');
     } else {
       this.#send(res, 404, 'text/plain', 'not found\n');
     }
