@@ -374,7 +374,8 @@ describe('malformed requests on the control socket', () => {
       s.workers.map((w) => w.pid),
       workers,
     );
-    assert.equal((await lb.readyz()).status, 200);
+    const ready = await lb.readyz();
+    assert.equal(ready.status, 200, JSON.stringify(ready.body));
     assert.equal((await get(port)).status, 200);
     // Several requests on one connection are each answered, with their ids.
     const both = await controlExchange(lb.socket, '{"id":1,"command":"status"}\n', 5000);

@@ -122,18 +122,23 @@ test('SIGTERM: /readyz 503 at once, accepting with Connection: close for shutdow
     // During the delay: new connections are served, and told to close.
     const during: { at: number; connection: string | undefined }[] = [];
     let refusedAt = 0;
+    let firstFailure = 0;
     while (refusedAt === 0 && Date.now() - t0 < delayMs + 5000) {
+      const started = Date.now();
       try {
         const r = await get(port, { timeoutMs: 2000 });
         assert.equal(r.status, 200);
         during.push({ at: Date.now(), connection: r.headers.connection });
       } catch (err) {
-        assert.equal((err as NodeJS.ErrnoException).code, 'ECONNREFUSED', String(err));
-        refusedAt = Date.now();
+        const code = (err as NodeJS.ErrnoException).code;
+        // A connection caught in the listen queue as the listener closes is reset rather than refused.
+        assert.ok(code === 'ECONNREFUSED' || code === 'ECONNRESET', String(err));
+        firstFailure ||= started;
+        if (code === 'ECONNREFUSED') refusedAt = Date.now();
       }
     }
     assert.ok(refusedAt > 0, 'new connections were refused after the delay');
-    assert.ok(refusedAt - t0 >= delayMs, `refused ${refusedAt - t0} ms after SIGTERM, before the ${delayMs} ms delay was over`);
+    assert.ok(firstFailure - t0 >= delayMs, `a connection failed ${firstFailure - t0} ms after SIGTERM, before the ${delayMs} ms delay was over`);
     assert.ok(during.length >= 3, `${during.length} requests served during the delay`);
     assert.ok(
       during.every((d) => d.connection === 'close'),
