@@ -169,7 +169,7 @@ describe('crashes', () => {
       assert.equal(slot0[0]?.lastExit, 'signal SIGKILL');
       const human = await lb.ctl(['status']);
       // By the time rustlb-ctl has started the slot may be respawning or starting again: a crash loop either way.
-      assert.match(human.stdout, /\n {2}0 .*CRASH LOOP .*signal SIGKILL\n/);
+      assert.match(human.stdout, /\n {2}0 .*\(crash loop\) .*signal SIGKILL\n/);
       assert.equal(metricValue(await lb.metrics(), 'rustlb_worker_restarts_total'), before + 4);
       // Through all of it the other worker served: a new connection every time, never refused.
       await load.progress(5);

@@ -15,7 +15,7 @@ export function statusOutcome(s: StatusResult, asJson: boolean): Outcome {
         `  ${w.slot}`,
         w.state === 'respawning' ? `(${w.pid})` : String(w.pid),
         (w.state === 'respawning' && typeof w.respawnInMs === 'number' ? `respawning in ${(w.respawnInMs / 1000).toFixed(1)}s` : w.state) +
-          (w.crashLoop ? ' CRASH LOOP' : ''),
+          (w.crashLoop ? ' (crash loop)' : ''),
         duration(w.uptimeSeconds),
         String(w.generation),
         w.cpuPercent === null ? '-' : String(w.cpuPercent),
