@@ -58,7 +58,10 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
       const interval = parseDuration(hc.interval ?? raw.health_check_defaults?.interval ?? '10s');
       const timeout = parseDuration(hc.timeout ?? raw.health_check_defaults?.timeout ?? '5s');
       if (interval !== null && timeout !== null && timeout > interval) {
-        warn(['backends', i, 'health_check', 'timeout'], 'is longer than the interval: a slow probe delays the next one (probes never overlap), so the effective interval grows');
+        warn(
+          ['backends', i, 'health_check', 'timeout'],
+          'is longer than the interval: a slow probe delays the next one (probes never overlap), so the effective interval grows',
+        );
       }
       if (hc.type === 'tcp' && (hc.path !== '/' || hc.expected_status !== 200)) {
         warn(['backends', i, 'health_check'], 'path and expected_status only apply to type: http');
