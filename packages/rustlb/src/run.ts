@@ -2,13 +2,11 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isRustlbError, type ResolvedConfig } from '@rustlb/core';
 import { Supervisor } from '@rustlb/supervisor';
-import { createLogger } from '@rustlb/telemetry';
 import { type Args, EXIT } from './args.js';
 
 /** Runs the primary on a validated configuration until it is stopped; resolves with the exit code. */
 export function run(args: Args, config: ResolvedConfig, configText: string): Promise<number> {
   const workers = args.workers ?? (config.global.workers === 'auto' ? availableParallelism() : config.global.workers);
-  const log = createLogger({ level: args.logLevel ?? config.global.logLevel, format: config.global.logFormat, base: { role: 'primary' } });
   const supervisor = new Supervisor({
     configFile: args.config,
     config,
@@ -17,13 +15,14 @@ export function run(args: Args, config: ResolvedConfig, configText: string): Pro
     workers,
     watch: args.watch,
     workerEntry: fileURLToPath(new URL('./worker-entry.js', import.meta.url)),
-    log,
+    logLevel: args.logLevel ?? config.global.logLevel,
+    logFormat: config.global.logFormat,
   });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const finish = (code: number) => {
       // Not flushSync: a write still in progress would be overtaken by the rest, or lost at the exit.
-      void log.flush().then(() => resolve(code));
+      void supervisor.flushLogs().then(() => resolve(code));
     };
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -37,7 +36,7 @@ export function run(args: Args, config: ResolvedConfig, configText: string): Pro
       supervisor.shutdown(signal).then(
         () => finish(EXIT.ok),
         (err: unknown) => {
-          log.logger.error({ err }, 'shutdown failed');
+          supervisor.logFatal(err, 'shutdown failed');
           finish(EXIT.runtime);
         },
       );
@@ -47,7 +46,7 @@ export function run(args: Args, config: ResolvedConfig, configText: string): Pro
     process.on('SIGHUP', () => void supervisor.reload('SIGHUP'));
     supervisor.start().catch((err: unknown) => {
       const message = isRustlbError(err) ? err.message : (err as Error).message;
-      log.logger.fatal({ err, code: isRustlbError(err) ? err.code : undefined }, `cannot start: ${message}`);
+      supervisor.logFatal(err, `cannot start: ${message}`);
       process.stderr.write(`rustlb: ${message}\n`);
       stopping = true;
       supervisor.forceStop();

@@ -5,6 +5,9 @@ import {
   type AdminState,
   type FrontendConfig,
   formatHostPort,
+  isRustlbError,
+  type LogFormat,
+  type LogLevel,
   type ReloadResult,
   type ResolvedConfig,
   RustlbError,
@@ -12,7 +15,7 @@ import {
   VERSION,
 } from '@rustlb/core';
 import type { ConfigApplied, ConnCounts, ToPrimary } from '@rustlb/core/ipc';
-import type { LogSink } from '@rustlb/telemetry';
+import { createLogger, type LogSink } from '@rustlb/telemetry';
 import { AdminHttp, type Check } from './admin-http.js';
 import { ConfigOwner, type Overrides } from './config-owner.js';
 import { ControlServer } from './control/server.js';
@@ -34,7 +37,9 @@ export interface SupervisorOptions {
   readonly watch: boolean;
   /** Module a worker process runs. */
   readonly workerEntry: string;
-  readonly log: LogSink;
+  /** Log settings of the primary (`--log-level` already applied). */
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
 }
 
 /** How long a reload waits for every worker to acknowledge the new generation. */
@@ -80,8 +85,8 @@ export class Supervisor implements ControlTarget {
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
-    this.#log = options.log;
-    const logger = options.log.logger;
+    this.#log = createLogger({ level: options.logLevel, format: options.logFormat, base: { role: 'primary' } });
+    const logger = this.#log.logger;
     this.#owner = new ConfigOwner(options.configFile, options.config, options.overrides, options.configText);
     this.#fleet = new Fleet({
       count: options.workers,
@@ -105,6 +110,16 @@ export class Supervisor implements ControlTarget {
       logger,
     );
     this.#control = new ControlServer(this.#owner.current.global.adminSocket, this, logger);
+  }
+
+  /** Logs why the process cannot go on (start-up failure, failed shutdown). */
+  logFatal(err: unknown, message: string): void {
+    this.#log.logger.fatal({ err, code: isRustlbError(err) ? err.code : undefined }, message);
+  }
+
+  /** Waits until every log line written so far is out (call before exiting). */
+  flushLogs(): Promise<void> {
+    return this.#log.flush();
   }
 
   get #config(): ResolvedConfig {
@@ -160,7 +175,7 @@ export class Supervisor implements ControlTarget {
     if (this.#o.watch) {
       logger.info({ config: this.#owner.file }, 'watching the configuration file');
       // The file may have changed between its first read and the watch taking hold.
-      void this.#enqueueReload('file change', true);
+      void this.#enqueueReload('file changed during start-up', true);
     } else {
       logger.info({ config: this.#owner.file }, 'not watching the configuration file (--no-watch)');
     }
