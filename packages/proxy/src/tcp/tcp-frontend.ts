@@ -39,6 +39,10 @@ class TcpSession {
   readonly #clientIp: string;
   readonly #started = performance.now();
   #upstream: Socket | null = null;
+  /** The upstream connection being opened. */
+  #connecting: Socket | null = null;
+  /** The server this session is counted on (from its pick until the end). */
+  #counted: ServerSlot | null = null;
   #slot: ServerSlot | null = null;
   #avoid: Set<ServerSlot> | null = null;
   #error: ErrorCode | null = null;
@@ -71,7 +75,11 @@ class TcpSession {
       return;
     }
     this.#slot = slot;
+    // Counted from the pick, not from the connect: a burst of sessions must not all pick
+    // the same least-loaded server while its connects are still in progress.
+    this.#count(slot, 1);
     const upstream = connect({ host: slot.host, port: slot.port, noDelay: true, allowHalfOpen: true });
+    this.#connecting = upstream;
     const timer = setTimeout(
       () => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })),
       this.#state.frontend.tcp.connectTimeoutMs,
@@ -84,6 +92,8 @@ class TcpSession {
         return;
       }
       // Not connected yet: nothing was sent, so another server can be tried.
+      this.#connecting = null;
+      this.#count(slot, -1);
       const timedOut = err.code === 'ETIMEDOUT';
       this.#ctx.hooks.passiveFailure(slot, timedOut ? 'connect-timeout' : 'refused');
       this.#error = timedOut ? 'RLB_ERR_UPSTREAM_CONNECT_TIMEOUT' : 'RLB_ERR_UPSTREAM_CONNECT';
@@ -93,6 +103,7 @@ class TcpSession {
     });
     upstream.once('connect', () => {
       clearTimeout(timer);
+      this.#connecting = null;
       if (this.#client.destroyed) {
         upstream.destroy();
         return;
@@ -105,8 +116,6 @@ class TcpSession {
   #splice(slot: ServerSlot, upstream: Socket): void {
     this.#upstream = upstream;
     this.#sessions.add(this);
-    slot.localActive++;
-    this.#ctx.hooks.activeChanged(slot);
     this.#ctx.hooks.passiveSuccess(slot);
     const client = this.#client;
     upstream.once('close', () => {
@@ -122,9 +131,15 @@ class TcpSession {
   }
 
   #clientClosed(): void {
-    const upstream = this.#upstream;
+    const upstream = this.#upstream ?? this.#connecting;
     if (upstream !== null && !upstream.destroyed) upstream.destroy();
     this.#finish();
+  }
+
+  #count(slot: ServerSlot, delta: 1 | -1): void {
+    slot.localActive += delta;
+    this.#counted = delta === 1 ? slot : null;
+    this.#ctx.hooks.activeChanged(slot);
   }
 
   /** Ends the session now (shutdown deadline). */
@@ -137,10 +152,7 @@ class TcpSession {
     this.#done = true;
     this.#sessions.delete(this);
     const slot = this.#slot;
-    if (this.#upstream !== null && slot !== null) {
-      slot.localActive--;
-      this.#ctx.hooks.activeChanged(slot);
-    }
+    if (this.#counted !== null) this.#count(this.#counted, -1);
     const m = this.#state.metrics;
     m.active.dec();
     const bytesIn = this.#client.bytesRead;
