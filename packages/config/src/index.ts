@@ -1,5 +1,5 @@
 export { type ConfigDiff, diffConfig } from './diff.js';
-export { deepFreeze, defaultAdminSocket } from './normalize.js';
+export { deepFreeze, defaultAdminSocket, socketPath } from './normalize.js';
 export { type ConfigProblem, formatProblem } from './problems.js';
 export { SCHEMA_URL, schema } from './schema.js';
 export { summarize } from './summary.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   type Algorithm,
   type BackendConfig,
@@ -25,6 +25,14 @@ import { parseDuration, parseSize } from './units.js';
 export function defaultAdminSocket(configFile: string | null): string {
   const id = configFile === null ? 'default' : createHash('sha256').update(resolve(configFile)).digest('hex').slice(0, 12);
   return join(tmpdir(), `rustlb-${id}.sock`);
+}
+
+/**
+ * A relative `global.admin.socket` is relative to the config file's directory, not to
+ * the working directory: rustlb and rustlb-ctl (started from anywhere) agree on it.
+ */
+export function socketPath(socket: string, configFile: string | null): string {
+  return configFile === null ? resolve(socket) : resolve(dirname(resolve(configFile)), socket);
 }
 
 // The schema accepted these, so they parse.
@@ -122,7 +130,7 @@ export function normalize(raw: RawConfig, configFile: string | null): ResolvedCo
       workers: g.workers,
       shutdownDelayMs: ms(g.shutdown_delay),
       shutdownTimeoutMs: ms(g.shutdown_timeout),
-      adminSocket: g.admin.socket === undefined ? defaultAdminSocket(configFile) : resolve(g.admin.socket),
+      adminSocket: g.admin.socket === undefined ? defaultAdminSocket(configFile) : socketPath(g.admin.socket, configFile),
       accessLog: g.access_log,
       resolvers: g.resolvers.map(resolver),
     },

@@ -20,7 +20,6 @@ export const ERROR_CODES = {
   RLB_ERR_HEADERS_TOO_LARGE: { status: 431, summary: 'the request head is larger than http.max_header_size' },
   RLB_ERR_NOT_IMPLEMENTED: { status: 501, summary: 'the method is not supported by the proxy (CONNECT)' },
   RLB_ERR_NO_SERVER: { status: 503, summary: 'no healthy server in the backend' },
-  RLB_ERR_SHUTTING_DOWN: { status: 503, summary: 'the proxy is shutting down' },
   RLB_ERR_UPSTREAM_CONNECT: { status: 502, summary: 'connecting to the upstream server failed' },
   RLB_ERR_UPSTREAM_CONNECT_TIMEOUT: { status: 504, summary: 'connecting to the upstream server timed out' },
   RLB_ERR_UPSTREAM_RESET: { status: 502, summary: 'the upstream server closed or reset the connection' },

@@ -12,14 +12,14 @@ export const DEFAULT_CONFIG = '/etc/rustlb/config.yaml';
 export async function socketFromConfig(configFile: string): Promise<string> {
   const text = readFileSync(configFile, 'utf8');
   // Loaded only here: most invocations name the socket and should start fast.
-  const [{ parse }, { defaultAdminSocket }] = await Promise.all([import('yaml'), import('@rustlb/config')]);
+  const [{ parse }, { defaultAdminSocket, socketPath }] = await Promise.all([import('yaml'), import('@rustlb/config')]);
   let socket: unknown;
   try {
     socket = (parse(text) as { global?: { admin?: { socket?: unknown } } } | null)?.global?.admin?.socket;
   } catch {
     socket = undefined;
   }
-  return typeof socket === 'string' && socket !== '' ? resolve(socket) : defaultAdminSocket(configFile);
+  return typeof socket === 'string' && socket !== '' ? socketPath(socket, configFile) : defaultAdminSocket(configFile);
 }
 
 /** --socket, else -c FILE, else RUSTLB_SOCKET, else the default config file's socket. */

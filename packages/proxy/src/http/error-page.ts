@@ -13,7 +13,6 @@ const TEXT: Partial<Record<ErrorCode, string>> = {
   RLB_ERR_CLIENT_TIMEOUT: 'request header timeout',
   RLB_ERR_HEADERS_TOO_LARGE: 'request header fields too large',
   RLB_ERR_NOT_IMPLEMENTED: 'method not implemented',
-  RLB_ERR_SHUTTING_DOWN: 'shutting down',
   RLB_ERR_INTERNAL: 'internal error',
 };
 
