@@ -43,16 +43,21 @@ class TcpSession {
   #connecting: Socket | null = null;
   /** The server this session is counted on (from its pick until the end). */
   #counted: ServerSlot | null = null;
+  /** Bytes moved at the last idle check, and when they last changed. */
+  #lastBytes = 0;
+  #lastActive = 0;
+  readonly #onSpliced: () => void;
   #slot: ServerSlot | null = null;
   #avoid: Set<ServerSlot> | null = null;
   #error: ErrorCode | null = null;
   #done = false;
 
-  constructor(ctx: ProxyContext, state: TcpState, client: Socket, sessions: Set<TcpSession>) {
+  constructor(ctx: ProxyContext, state: TcpState, client: Socket, sessions: Set<TcpSession>, onSpliced: () => void) {
     this.#ctx = ctx;
     this.#state = state;
     this.#client = client;
     this.#sessions = sessions;
+    this.#onSpliced = onSpliced;
     this.#clientIp = normalizeIp(client.remoteAddress);
   }
 
@@ -124,10 +129,25 @@ class TcpSession {
     // pipe() ends the other side when one side ends (half-close) and handles backpressure.
     client.pipe(upstream);
     upstream.pipe(client);
-    client.setTimeout(this.#state.frontend.tcp.idleTimeoutMs, () => {
+    this.#lastActive = performance.now();
+    this.#onSpliced();
+  }
+
+  /**
+   * Closes the session if no byte moved either way for `idle_timeout`. Called by the
+   * frontend's sweep rather than a socket timer: a socket timeout re-arms on every chunk,
+   * which costs on the hot path of a busy session; the sweep costs once per interval.
+   */
+  checkIdle(now: number): void {
+    const client = this.#client;
+    const moved = client.bytesRead + client.bytesWritten;
+    if (moved !== this.#lastBytes) {
+      this.#lastBytes = moved;
+      this.#lastActive = now;
+    } else if (now - this.#lastActive >= this.#state.frontend.tcp.idleTimeoutMs) {
       this.#error = 'RLB_ERR_CLIENT_TIMEOUT';
       client.destroy();
-    });
+    }
   }
 
   #clientClosed(): void {
@@ -183,8 +203,26 @@ export class TcpFrontend {
   constructor(ctx: ProxyContext, state: TcpState) {
     this.ctx = ctx;
     this.state = state;
-    this.#listener = new FrontendListener((socket) => new TcpSession(this.ctx, this.state, socket, this.#sessions).start());
+    this.#listener = new FrontendListener((socket) => new TcpSession(this.ctx, this.state, socket, this.#sessions, this.#watchIdle).start());
   }
+
+  #sweeper: NodeJS.Timeout | null = null;
+
+  /** Sweeps sessions for idleness while there are any, four times per idle timeout (at most every minute). */
+  readonly #watchIdle = (): void => {
+    if (this.#sweeper !== null) return;
+    const every = Math.min(60_000, Math.max(50, this.state.frontend.tcp.idleTimeoutMs / 4));
+    this.#sweeper = setInterval(() => {
+      if (this.#sessions.size === 0) {
+        clearInterval(this.#sweeper as NodeJS.Timeout);
+        this.#sweeper = null;
+        return;
+      }
+      const now = performance.now();
+      for (const s of this.#sessions) s.checkIdle(now);
+    }, every);
+    this.#sweeper.unref();
+  };
 
   get name(): string {
     return this.state.frontend.name;
