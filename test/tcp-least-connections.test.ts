@@ -19,7 +19,9 @@ before(async () => {
   port = await freePort();
   lb = await RustlbProcess.start({
     config: {
-      frontends: [{ name: 'db', listen: `127.0.0.1:${port}`, protocol: 'tcp', backend: 'pool', algorithm: 'least_connections', tcp: { connect_timeout: '20s' } }],
+      frontends: [
+        { name: 'db', listen: `127.0.0.1:${port}`, protocol: 'tcp', backend: 'pool', algorithm: 'least_connections', tcp: { connect_timeout: '20s' } },
+      ],
       // Health checks would mark the black hole down: keep them out of the way.
       backends: [{ name: 'pool', servers: [{ address: hole.address }, { address: live.address }], health_check: { interval: '1h', timeout: '1s' } }],
     },
