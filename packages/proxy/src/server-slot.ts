@@ -1,6 +1,6 @@
 import type { Candidate } from '@rustlb/balancer';
 import { isServerAvailable, type ServerEntry } from '@rustlb/core';
-import { Pool } from 'undici';
+import { Pool } from './undici.js';
 
 /** The upstream settings a pool is built with (they come from the frontend). */
 export interface PoolSettings {

@@ -1,5 +1,6 @@
 import type { MetricsReply, WorkerFigures } from '@rustlb/core/ipc';
-import { accumulate, METRIC, type MetricsJson, mergeSnapshots } from '@rustlb/telemetry';
+import { METRIC, type MetricsJson } from '@rustlb/telemetry';
+import { accumulate, mergeSnapshots } from '@rustlb/telemetry/aggregate';
 import pidusage from 'pidusage';
 import type { Fleet, WorkerRecord } from './fleet.js';
 import type { PrimaryMetrics } from './primary-metrics.js';

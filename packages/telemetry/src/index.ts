@@ -1,5 +1,5 @@
 export { type HttpAccess, logHttpAccess, logTcpAccess, type TcpAccess } from './access-log.js';
-export { accumulate, type MetricsJson, mergeSnapshots, mergeToJson, retainable } from './aggregate.js';
+export type { MetricsJson } from './aggregate.js';
 export { createLogger, type Logger, type LoggerOptions, type LogSink } from './logger.js';
 export { DURATION_BUCKETS, METHODS, METRIC, methodIndex, methodLabel } from './names.js';
 export { Cell, type HistogramCells, MetricsTarget, WorkerMetrics } from './worker-metrics.js';

@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Counter, Histogram, Registry } from 'prom-client';
-import {
-  accumulate,
-  DURATION_BUCKETS,
-  METHODS,
-  METRIC,
-  type MetricsJson,
-  mergeSnapshots,
-  mergeToJson,
-  methodIndex,
-  methodLabel,
-  WorkerMetrics,
-} from '../src/index.js';
+import { accumulate, mergeSnapshots, mergeToJson } from '../src/aggregate.js';
+import { DURATION_BUCKETS, METHODS, METRIC, type MetricsJson, methodIndex, methodLabel, WorkerMetrics } from '../src/index.js';
 
 /** Value of one series in Prometheus text (exact label match, labels in any order). */
 function series(text: string, name: string, labels: Record<string, string>): number | undefined {

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ErrorCode, errorMessage, normalizeIp } from '@rustlb/core';
 import { logHttpAccess } from '@rustlb/telemetry';
-import { Client, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Client } from '../undici.js';
 import type { ProxyContext } from '../context.js';
 import type { ServerSlot } from '../server-slot.js';
 import { errorBody, statusOf } from './error-page.js';
