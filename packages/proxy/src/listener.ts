@@ -1,17 +1,20 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { type HostPort, RustlbError } from '@rustlb/core';
 
-const kListener = Symbol('rustlb.listener');
-const kQueued = Symbol('rustlb.queued');
+const kOwner = Symbol('rustlb.listener');
 
-type TrackedSocket = Socket & { [kListener]?: FrontendListener; [kQueued]?: boolean };
+/** The listening server knows its FrontendListener; an accepted socket knows its server. */
+type OwnedServer = Server & { [kOwner]?: FrontendListener };
+type AcceptedSocket = Socket & { server?: OwnedServer };
 
-function onAdmittedClose(this: TrackedSocket): void {
-  this[kListener]?.released();
+// Nothing is stored on the sockets themselves: with 10,000 idle keep-alive connections,
+// every per-socket property and listener closure shows in the memory they hold.
+function onAdmittedClose(this: AcceptedSocket): void {
+  this.server?.[kOwner]?.released(this);
 }
 
-function onQueuedClose(this: TrackedSocket): void {
-  this[kListener]?.dequeue(this);
+function onQueuedClose(this: AcceptedSocket): void {
+  this.server?.[kOwner]?.dequeue(this);
 }
 
 function ignoreError(): void {}
@@ -26,16 +29,28 @@ const MAX_QUEUE = 1024;
  * frees, as they would in the kernel backlog.
  */
 export class FrontendListener {
-  readonly server: Server;
+  readonly server: OwnedServer;
   readonly #accept: (socket: Socket) => void;
+  readonly #closed: ((socket: Socket) => void) | null;
   #limit: number | null = null;
   #open = 0;
-  readonly #queue: TrackedSocket[] = [];
+  readonly #queue: Socket[] = [];
 
-  constructor(accept: (socket: Socket) => void) {
+  /** `accept` gets each admitted connection; `closed`, if given, hears when one closes. */
+  constructor(accept: (socket: Socket) => void, closed: ((socket: Socket) => void) | null = null) {
     this.#accept = accept;
+    this.#closed = closed;
     this.server = createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (socket) => this.#onConnection(socket));
+    this.server[kOwner] = this;
     this.server.on('error', ignoreError);
+  }
+
+  /**
+   * A server the admitted sockets are handed to (node:http sets `socket.server` to
+   * itself): it must lead back here too, for the close accounting.
+   */
+  claim(server: Server): void {
+    (server as OwnedServer)[kOwner] = this;
   }
 
   listen(address: HostPort, frontend: string): Promise<void> {
@@ -77,14 +92,12 @@ export class FrontendListener {
     });
   }
 
-  #onConnection(socket: TrackedSocket): void {
-    socket[kListener] = this;
+  #onConnection(socket: Socket): void {
     if (this.#limit !== null && this.#open >= this.#limit) {
       if (this.#queue.length >= MAX_QUEUE) {
         socket.destroy();
         return;
       }
-      socket[kQueued] = true;
       socket.on('error', ignoreError);
       socket.once('close', onQueuedClose);
       this.#queue.push(socket);
@@ -93,30 +106,31 @@ export class FrontendListener {
     this.#admit(socket);
   }
 
-  #admit(socket: TrackedSocket): void {
+  #admit(socket: Socket): void {
     this.#open++;
-    socket.once('close', onAdmittedClose);
+    // `on`, not `once`: `once` allocates a wrapper per socket; 'close' comes once anyway.
+    socket.on('close', onAdmittedClose);
     this.#accept(socket);
   }
 
   /** @internal an admitted connection closed. */
-  released(): void {
+  released(socket: Socket): void {
     this.#open--;
+    this.#closed?.(socket);
     this.#admitWaiting();
   }
 
   /** @internal a waiting connection went away. */
-  dequeue(socket: TrackedSocket): void {
+  dequeue(socket: Socket): void {
     const i = this.#queue.indexOf(socket);
     if (i >= 0) this.#queue.splice(i, 1);
   }
 
   #admitWaiting(): void {
     while (this.#queue.length > 0 && (this.#limit === null || this.#open < this.#limit)) {
-      const socket = this.#queue.shift() as TrackedSocket;
+      const socket = this.#queue.shift() as Socket;
       socket.off('close', onQueuedClose);
       socket.off('error', ignoreError);
-      socket[kQueued] = false;
       this.#admit(socket);
     }
   }

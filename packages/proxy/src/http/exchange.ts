@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ErrorCode, errorMessage, normalizeIp } from '@rustlb/core';
 import { logHttpAccess } from '@rustlb/telemetry';
 import type { Dispatcher } from 'undici';
-import { Client } from '../undici.js';
 import type { ProxyContext } from '../context.js';
 import type { ServerSlot } from '../server-slot.js';
+import { Client } from '../undici.js';
 import { errorBody, statusOf } from './error-page.js';
 import { incomingRequestId, requestHeaders, responseHeaders } from './headers.js';
 import type { HttpState } from './http-state.js';
@@ -14,11 +14,29 @@ import type { TemplateVars } from './template.js';
 import { classifyUpstreamError, failureCode, type UpstreamFailure } from './upstream-errors.js';
 
 const kExchange = Symbol('rustlb.exchange');
-const kBytesRead = Symbol('rustlb.bytesRead');
-const kBytesWritten = Symbol('rustlb.bytesWritten');
+const kAccounted = Symbol('rustlb.accounted');
 
 type TrackedResponse = ServerResponse & { [kExchange]?: Exchange };
-type TrackedSocket = IncomingMessage['socket'] & { [kBytesRead]?: number; [kBytesWritten]?: number };
+/**
+ * How much of a connection's byte counters earlier requests have taken. One object and
+ * one property per connection (each extra property on a socket costs memory across
+ * thousands of idle keep-alive connections).
+ */
+class Accounted {
+  read = 0;
+  written = 0;
+}
+
+type TrackedSocket = IncomingMessage['socket'] & { [kAccounted]?: Accounted };
+
+function accountedOf(socket: TrackedSocket): Accounted {
+  let a = socket[kAccounted];
+  if (a === undefined) {
+    a = new Accounted();
+    socket[kAccounted] = a;
+  }
+  return a;
+}
 
 /** The response went away before it finished: the client left, so stop the upstream side. */
 function onResponseClose(this: TrackedResponse): void {
@@ -307,10 +325,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const socket = this.#socket;
     const read = socket.bytesRead;
     const written = socket.bytesWritten;
-    const bytesIn = read - (socket[kBytesRead] ?? 0);
-    const bytesOut = written - (socket[kBytesWritten] ?? 0);
-    socket[kBytesRead] = read;
-    socket[kBytesWritten] = written;
+    const accounted = accountedOf(socket);
+    const bytesIn = read - accounted.read;
+    const bytesOut = written - accounted.written;
+    accounted.read = read;
+    accounted.written = written;
     target.metrics.bytes(bytesIn, bytesOut);
     if (this.#ctx.accessLog) {
       logHttpAccess(this.#ctx.logger, {
@@ -343,9 +362,10 @@ function originForm(url: string): string {
 /** Byte counters for a socket that carried no proxied request (a rejected one): the rest since the last request. */
 export function unaccountedBytes(socket: IncomingMessage['socket']): { bytesIn: number; bytesOut: number } {
   const s = socket as TrackedSocket;
-  const bytesIn = s.bytesRead - (s[kBytesRead] ?? 0);
-  const bytesOut = s.bytesWritten - (s[kBytesWritten] ?? 0);
-  s[kBytesRead] = s.bytesRead;
-  s[kBytesWritten] = s.bytesWritten;
+  const a = accountedOf(s);
+  const bytesIn = s.bytesRead - a.read;
+  const bytesOut = s.bytesWritten - a.written;
+  a.read = s.bytesRead;
+  a.written = s.bytesWritten;
   return { bytesIn, bytesOut };
 }

@@ -14,9 +14,6 @@ import { handleUpgrade, type Tunnel } from './upgrade.js';
 /** Node's server with the two settings it reads per connection but does not type. */
 type ProxyServer = Server & { frontend: HttpFrontend; maxHeaderSize: number; connectionsCheckingInterval: number };
 
-const kOpen = Symbol('rustlb.open');
-type CountedSocket = Socket & { [kOpen]?: HttpFrontend };
-
 function onRequest(this: ProxyServer, req: IncomingMessage, res: ServerResponse): void {
   this.frontend.request(req, res, false);
 }
@@ -39,10 +36,6 @@ function onConnect(_req: IncomingMessage, socket: Duplex): void {
 /** Node's parser refused the bytes: answer 400/408/431 when nothing is being answered yet, and close. */
 function onClientError(this: ProxyServer, err: NodeJS.ErrnoException, socket: Duplex): void {
   this.frontend.clientError(err, socket as Socket);
-}
-
-function onSocketClose(this: CountedSocket): void {
-  this[kOpen]?.connectionClosed(this);
 }
 
 const PARSER_ERRORS: Readonly<Record<string, ErrorCode>> = {
@@ -88,7 +81,11 @@ export class HttpFrontend {
     this.#server.on('clientError', onClientError);
     // The server does not listen itself, so start its timeout bookkeeping (headersTimeout) by hand.
     this.#server.emit('listening');
-    this.#listener = new FrontendListener((socket) => this.#accept(socket));
+    this.#listener = new FrontendListener(
+      (socket) => this.#accept(socket),
+      (socket) => this.connectionClosed(socket),
+    );
+    this.#listener.claim(this.#server);
   }
 
   get name(): string {
@@ -102,6 +99,14 @@ export class HttpFrontend {
 
   /** A new generation for this frontend (same name, protocol and address). */
   update(state: HttpState, workers: number): void {
+    // Open connections are counted under the frontend's default backend: when that
+    // changes, they move with it (closes decrement the current one).
+    const before = this.state.fallback.metrics;
+    const after = state.fallback.metrics;
+    if (before !== after) {
+      before.active.dec(this.#open);
+      after.active.inc(this.#open);
+    }
     this.state = state;
     const t = state.frontend.http.timeouts;
     const server = this.#server;
@@ -126,13 +131,11 @@ export class HttpFrontend {
     return this.#open;
   }
 
-  #accept(socket: CountedSocket): void {
+  #accept(socket: Socket): void {
     this.#open++;
     const m = this.state.fallback.metrics;
     m.connections.inc();
     m.active.inc();
-    socket[kOpen] = this;
-    socket.once('close', onSocketClose);
     this.#server.emit('connection', socket);
     socket.resume();
   }
