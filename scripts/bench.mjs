@@ -9,7 +9,9 @@
 //   npm run bench                          # default config, both modes
 //   npm run bench -- --sched rr            # NODE_CLUSTER_SCHED_POLICY=rr
 //   npm run bench -- --mode close -d 10    # only new-connection mode, 10 s
-//   npm run bench -- --config-extra access_log=false,metrics=false,headers=true
+//   npm run bench -- --haproxy                # also HAProxy (nbthread 2) in the same rounds, with ratios
+//   npm run bench -- --config-extra access_log=false,metrics=false,headers=true,log_level=info
+// (log_level=info makes the access log count: at the default warn its lines are dropped)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -27,6 +29,7 @@ const { values: opt } = parseArgs({
     mode: { type: 'string', default: 'both' },
     'config-extra': { type: 'string', default: '' },
     rounds: { type: 'string', short: 'r', default: '1' },
+    haproxy: { type: 'boolean', default: false },
   },
 });
 
@@ -117,7 +120,7 @@ const config = join(dir, 'rustlb.yaml');
 writeFileSync(
   config,
   `global:
-  log_level: warn
+  log_level: ${extra.log_level ?? 'warn'}
   access_log: ${extra.access_log ?? 'true'}
   metrics: { enabled: ${extra.metrics ?? 'true'}, address: "127.0.0.1:${metricsPort}" }
   admin: { socket: "${join(dir, 'ctl.sock')}" }
@@ -134,23 +137,67 @@ backends:
 );
 const env = { ...process.env };
 if (opt.sched !== '') env.NODE_CLUSTER_SCHED_POLICY = opt.sched;
+// Access lines go to /dev/null, as they would to a log shipper that keeps up.
 const lb = spawn(process.execPath, [join(root, 'bin/rustlb'), '-c', config, '--workers', opt.workers], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 children.push(lb);
 await waitHttp(metricsPort);
+
+let haproxyPort = null;
+if (opt.haproxy) {
+  if (spawnSync('sh', ['-c', 'command -v haproxy'], { encoding: 'utf8' }).status !== 0) {
+    console.error('bench: --haproxy needs haproxy (apt-get install haproxy)');
+    process.exit(2);
+  }
+  haproxyPort = await freePort();
+  // The shared bench's HAProxy setup: 2 threads, keep-alive, connection reuse, checks.
+  writeFileSync(
+    join(dir, 'haproxy.cfg'),
+    `global
+  nbthread 2
+  maxconn 8000
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+frontend web
+  bind 127.0.0.1:${haproxyPort}
+  default_backend app
+backend app
+  balance roundrobin
+  option httpchk GET /health
+  http-check expect status 200
+  server s1 127.0.0.1:${u1} check inter 2s
+  server s2 127.0.0.1:${u2} check inter 2s
+`,
+  );
+  children.push(spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' }));
+  await new Promise((r) => setTimeout(r, 500));
+}
 
 const modes = opt.mode === 'both' ? ['keep-alive', 'close'] : [opt.mode === 'close' ? 'close' : 'keep-alive'];
 console.log(
   `rustlb bench: ${opt.workers} workers, sched=${opt.sched || 'default'}, upstreams=${hasNginx ? 'nginx' : 'node'}, wrk -c${opt.connections} -d${opt.duration}s, extra=${opt['config-extra'] || '-'}`,
 );
-console.log('| mode | req/s | p50 | p99 | non-2xx | socket errors | requests per worker |');
-console.log('|---|--:|--:|--:|--:|---|---|');
+console.log('| contender | mode | req/s | ×HAProxy | p50 | p99 | non-2xx | socket errors | requests per worker |');
+console.log('|---|---|--:|--:|--:|--:|--:|---|---|');
 for (let r = 0; r < Number(opt.rounds); r++) {
   for (const mode of modes) {
+    let ha = null;
+    if (haproxyPort !== null) {
+      ha = wrk(haproxyPort, mode === 'close');
+      console.log(`| haproxy | ${mode} | ${Math.round(ha.rps).toLocaleString('en')} | 1.00 | ${ha.p50} | ${ha.p99} | ${ha.non2xx} | ${ha.errors} | - |`);
+    }
     const before = opt['config-extra'].includes('metrics=false') ? [] : perWorker(metricsPort);
     const res = wrk(port, mode === 'close');
     const after = opt['config-extra'].includes('metrics=false') ? [] : perWorker(metricsPort);
     const split = after.map((v, i) => v - (before[i] ?? 0)).join(' / ');
-    console.log(`| ${mode} | ${Math.round(res.rps).toLocaleString('en')} | ${res.p50} | ${res.p99} | ${res.non2xx} | ${res.errors} | ${split || '-'} |`);
+    const ratio = ha === null ? '-' : (res.rps / ha.rps).toFixed(2);
+    console.log(
+      `| rustlb | ${mode} | ${Math.round(res.rps).toLocaleString('en')} | ${ratio} | ${res.p50} | ${res.p99} | ${res.non2xx} | ${res.errors} | ${split || '-'} |`,
+    );
   }
 }
 lb.kill('SIGTERM');
