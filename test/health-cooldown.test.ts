@@ -1,29 +1,10 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
-import { afterEach, test } from 'node:test';
-import { freePort, type HttpUpstream, type LogLine, metricValue, RustlbProcess, startHttpUpstream, TaggedLoad, taggedSentAt, waitFor } from '@rustlb/testkit';
+import { test } from 'node:test';
+import { freePort, type HttpUpstream, type LogLine, metricValue, TaggedLoad, taggedSentAt, waitFor } from '@rustlb/testkit';
+import { perTest } from './support/per-test.js';
 
-// Everything a test started is stopped when that test ends, so the next one has the CPU.
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  const now = cleanup.reverse();
-  cleanup = [];
-  for (const c of now) await c();
-});
-
-async function upstream(name: string): Promise<HttpUpstream> {
-  const u = await startHttpUpstream(name);
-  cleanup.push(() => u.close());
-  return u;
-}
-
-async function rustlb(config: Record<string, unknown>, workers: number): Promise<RustlbProcess> {
-  const lb = await RustlbProcess.start({ config, workers, waitReady: false });
-  cleanup.push(() => lb.dispose());
-  // Generous: other suites load this small machine at the same time.
-  await lb.waitReady(45_000);
-  return lb;
-}
+const { upstream, rustlb, cleanup } = perTest();
 
 /** When a transition happened (its line is written a moment later). */
 function logTime(line: LogLine): number {
@@ -69,7 +50,7 @@ test('/health at 503: out of rotation within the thresholds, back after the cool
     if (sent !== null) arrivals.push([sent, Date.now()]);
   });
   const load = new TaggedLoad(port, 2);
-  cleanup.push(() => load.stop());
+  cleanup(() => load.stop());
   await waitFor(() => a.count > 5 && b.count > 5, 'traffic on both servers');
   const isA = (l: LogLine) => l.server === a.address;
 

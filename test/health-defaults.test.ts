@@ -1,28 +1,9 @@
 import assert from 'node:assert/strict';
-import { afterEach, test } from 'node:test';
-import { freePort, get, type HttpUpstream, type LogLine, metricValue, RustlbProcess, startHttpUpstream, startTcpUpstream, waitFor } from '@rustlb/testkit';
+import { test } from 'node:test';
+import { freePort, get, type LogLine, metricValue, startTcpUpstream, waitFor } from '@rustlb/testkit';
+import { perTest } from './support/per-test.js';
 
-// Everything a test started is stopped when that test ends, so the next one has the CPU.
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  const now = cleanup.reverse();
-  cleanup = [];
-  for (const c of now) await c();
-});
-
-async function upstream(name: string): Promise<HttpUpstream> {
-  const u = await startHttpUpstream(name);
-  cleanup.push(() => u.close());
-  return u;
-}
-
-async function rustlb(config: Record<string, unknown>, workers: number): Promise<RustlbProcess> {
-  const lb = await RustlbProcess.start({ config, workers, waitReady: false });
-  cleanup.push(() => lb.dispose());
-  // Generous: other suites load this small machine at the same time.
-  await lb.waitReady(45_000);
-  return lb;
-}
+const { upstream, rustlb, cleanup } = perTest();
 
 /** When a transition happened (its line is written a moment later). */
 function logTime(line: LogLine): number {
@@ -31,7 +12,7 @@ function logTime(line: LogLine): number {
 
 test('a backend without health_check gets tcp checks with health_check_defaults', async () => {
   const t = await startTcpUpstream();
-  cleanup.push(() => t.close());
+  cleanup(() => t.close());
   const h = await upstream('h');
   const port = await freePort();
   const lb = await rustlb(

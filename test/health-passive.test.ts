@@ -1,28 +1,9 @@
 import assert from 'node:assert/strict';
-import { afterEach, test } from 'node:test';
-import { freePort, type HttpUpstream, httpLoad, metricValue, RustlbProcess, startHttpUpstream, waitFor } from '@rustlb/testkit';
+import { test } from 'node:test';
+import { freePort, type HttpUpstream, httpLoad, metricValue, waitFor } from '@rustlb/testkit';
+import { perTest } from './support/per-test.js';
 
-// Everything a test started is stopped when that test ends, so the next one has the CPU.
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  const now = cleanup.reverse();
-  cleanup = [];
-  for (const c of now) await c();
-});
-
-async function upstream(name: string): Promise<HttpUpstream> {
-  const u = await startHttpUpstream(name);
-  cleanup.push(() => u.close());
-  return u;
-}
-
-async function rustlb(config: Record<string, unknown>, workers: number): Promise<RustlbProcess> {
-  const lb = await RustlbProcess.start({ config, workers, waitReady: false });
-  cleanup.push(() => lb.dispose());
-  // Generous: other suites load this small machine at the same time.
-  await lb.waitReady(45_000);
-  return lb;
-}
+const { upstream, rustlb, cleanup } = perTest();
 
 function pool(port: number, servers: readonly HttpUpstream[], healthCheck: Record<string, unknown>): Record<string, unknown> {
   return {
@@ -41,7 +22,7 @@ test('a killed upstream is found by passive checks alone, and no client sees an 
   await waitFor(async () => metricValue(await lb.metrics(), 'rustlb_health_checks_total', { server: address }) === 1, 'the probe at start');
   const fresh = httpLoad('fresh', port, { concurrency: 2, keepAlive: false });
   const pooled = httpLoad('keep-alive', port, { concurrency: 2, keepAlive: true });
-  cleanup.push(() => Promise.all([fresh.stop(), pooled.stop()]));
+  cleanup(() => Promise.all([fresh.stop(), pooled.stop()]));
   await waitFor(() => a.count > 10 && b.count > 10, 'traffic on both servers');
   await a.close();
   const down = await lb.waitForLog((l) => l.msg === 'server is unhealthy' && l.server === address, 'A unhealthy', 15_000);

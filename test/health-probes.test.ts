@@ -1,28 +1,9 @@
 import assert from 'node:assert/strict';
-import { afterEach, test } from 'node:test';
-import { freePort, type HttpUpstream, RustlbProcess, startHttpUpstream, waitFor } from '@rustlb/testkit';
+import { test } from 'node:test';
+import { freePort, type HttpUpstream, waitFor } from '@rustlb/testkit';
+import { perTest } from './support/per-test.js';
 
-// Everything a test started is stopped when that test ends, so the next one has the CPU.
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  const now = cleanup.reverse();
-  cleanup = [];
-  for (const c of now) await c();
-});
-
-async function upstream(name: string): Promise<HttpUpstream> {
-  const u = await startHttpUpstream(name);
-  cleanup.push(() => u.close());
-  return u;
-}
-
-async function rustlb(config: Record<string, unknown>, workers: number): Promise<RustlbProcess> {
-  const lb = await RustlbProcess.start({ config, workers, waitReady: false });
-  cleanup.push(() => lb.dispose());
-  // Generous: other suites load this small machine at the same time.
-  await lb.waitReady(45_000);
-  return lb;
-}
+const { upstream, rustlb } = perTest();
 
 test('one probe per server per interval, whatever the number of workers', async () => {
   const one = await upstream('one');

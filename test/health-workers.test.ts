@@ -1,28 +1,9 @@
 import assert from 'node:assert/strict';
-import { afterEach, test } from 'node:test';
-import { freePort, type HttpUpstream, type LogLine, RustlbProcess, startHttpUpstream, TaggedLoad, taggedSentAt, waitFor } from '@rustlb/testkit';
+import { test } from 'node:test';
+import { freePort, type HttpUpstream, type LogLine, TaggedLoad, taggedSentAt, waitFor } from '@rustlb/testkit';
+import { perTest } from './support/per-test.js';
 
-// Everything a test started is stopped when that test ends, so the next one has the CPU.
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  const now = cleanup.reverse();
-  cleanup = [];
-  for (const c of now) await c();
-});
-
-async function upstream(name: string): Promise<HttpUpstream> {
-  const u = await startHttpUpstream(name);
-  cleanup.push(() => u.close());
-  return u;
-}
-
-async function rustlb(config: Record<string, unknown>, workers: number): Promise<RustlbProcess> {
-  const lb = await RustlbProcess.start({ config, workers, waitReady: false });
-  cleanup.push(() => lb.dispose());
-  // Generous: other suites load this small machine at the same time.
-  await lb.waitReady(45_000);
-  return lb;
-}
+const { upstream, rustlb, cleanup } = perTest();
 
 function pool(port: number, servers: readonly HttpUpstream[], healthCheck: Record<string, unknown>): Record<string, unknown> {
   return {
@@ -39,7 +20,7 @@ test('four workers agree: once the transition is logged, no request from any wor
   const port = await freePort();
   const lb = await rustlb(pool(port, [a, b], { type: 'http', path: '/health', interval: '300ms', timeout: '2s', unhealthy_threshold: 2, cooldown: '1h' }), 4);
   const load = new TaggedLoad(port, 4);
-  cleanup.push(() => load.stop());
+  cleanup(() => load.stop());
   const servedBy = (since: number) => {
     const slots = new Map<number, number>();
     for (const l of lb.logs) {
@@ -92,7 +73,7 @@ test('a worker that restarts gets the current health view before its first conne
   await lb.waitForLog((l) => l.msg === 'server is unhealthy' && l.server === a.address, 'A unhealthy', 15_000);
   // Load runs from before the kill, so the replacement's very first connections are measured.
   const load = new TaggedLoad(port, 4);
-  cleanup.push(() => load.stop());
+  cleanup(() => load.stop());
   await load.progress(20);
   const [victim] = lb.workerPids();
   assert.ok(victim !== undefined);

@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import {
-  control,
-  freePorts,
-  type HttpUpstream,
-  httpLoad,
-  type LogLine,
-  metricValue,
-  RustlbProcess,
-  startHttpUpstream,
-  startTcpUpstream,
-  type TcpUpstream,
-} from '@rustlb/testkit';
+import { control, freePorts, httpLoad, type LogLine, metricValue, RustlbProcess } from '@rustlb/testkit';
+import { workerFixture } from './support/worker-fixture.js';
 
 // Worker crashes: replaced with capped exponential backoff and logged with their exit
 // signal; a crash loop shows in status and metrics and never takes the other workers
@@ -19,42 +9,8 @@ import {
 // under load costs only the requests it had in flight: the kernel spreads connections
 // over the workers' shared socket (SCHED_NONE), so the others keep accepting.
 
-let web: HttpUpstream;
-let echo: TcpUpstream;
-
-before(async () => {
-  web = await startHttpUpstream('a');
-  // A little latency so that there is always something in flight.
-  web.handler = (req, res) => {
-    setTimeout(
-      () => {
-        res.writeHead(200, { 'content-length': 3 });
-        res.end('ok\n');
-      },
-      req.url === '/slow' ? 150 : 5,
-    );
-  };
-  echo = await startTcpUpstream();
-});
-
-after(async () => {
-  await web?.close();
-  await echo?.close();
-});
-
-function config(httpPort: number, tcpPort: number, global: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    global: { access_log: false, ...global },
-    frontends: [
-      { name: 'web', listen: `127.0.0.1:${httpPort}`, protocol: 'http', backend: 'pool' },
-      { name: 'echo', listen: `127.0.0.1:${tcpPort}`, protocol: 'tcp', backend: 'echo' },
-    ],
-    backends: [
-      { name: 'pool', servers: [{ address: web.address }] },
-      { name: 'echo', servers: [{ address: echo.address }] },
-    ],
-  };
-}
+const fixture = workerFixture();
+const config = fixture.config;
 
 interface StatusJson {
   workers: { slot: number; pid: number; state: string; restarts: number; crashLoop: boolean; lastExit?: string | null }[];

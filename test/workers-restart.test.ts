@@ -1,60 +1,15 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import {
-  control,
-  freePorts,
-  type HttpUpstream,
-  httpLoad,
-  type Load,
-  RustlbProcess,
-  startHttpUpstream,
-  startTcpUpstream,
-  type TcpUpstream,
-  tcpLoad,
-  waitFor,
-} from '@rustlb/testkit';
+import { control, freePorts, httpLoad, type Load, RustlbProcess, tcpLoad, waitFor } from '@rustlb/testkit';
+import { workerFixture } from './support/worker-fixture.js';
 
 // rustlb-ctl restart-workers: one worker at a time, its replacement listening before it
 // drains, no request lost; long-lived sessions stay with the draining worker until they
 // end or shutdown_timeout cuts them.
 
-let web: HttpUpstream;
-let echo: TcpUpstream;
-
-before(async () => {
-  web = await startHttpUpstream('a');
-  // A little latency so that there is always something in flight.
-  web.handler = (req, res) => {
-    setTimeout(
-      () => {
-        res.writeHead(200, { 'content-length': 3 });
-        res.end('ok\n');
-      },
-      req.url === '/slow' ? 150 : 5,
-    );
-  };
-  echo = await startTcpUpstream();
-});
-
-after(async () => {
-  await web?.close();
-  await echo?.close();
-});
-
-function config(httpPort: number, tcpPort: number, global: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    global: { access_log: false, ...global },
-    frontends: [
-      { name: 'web', listen: `127.0.0.1:${httpPort}`, protocol: 'http', backend: 'pool' },
-      { name: 'echo', listen: `127.0.0.1:${tcpPort}`, protocol: 'tcp', backend: 'echo' },
-    ],
-    backends: [
-      { name: 'pool', servers: [{ address: web.address }] },
-      { name: 'echo', servers: [{ address: echo.address }] },
-    ],
-  };
-}
+const fixture = workerFixture();
+const config = fixture.config;
 
 function alive(pid: number): boolean {
   try {

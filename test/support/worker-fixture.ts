@@ -1,0 +1,50 @@
+import { after, before } from 'node:test';
+import { type HttpUpstream, startHttpUpstream, startTcpUpstream, type TcpUpstream } from '@rustlb/testkit';
+
+export interface WorkerFixture {
+  /** An HTTP upstream answering after 5 ms (150 ms on /slow), so there is always something in flight. */
+  readonly web: HttpUpstream;
+  /** A TCP echo upstream. */
+  readonly echo: TcpUpstream;
+  /** rustlb config: an HTTP frontend on `httpPort` and a TCP one on `tcpPort`. */
+  config(httpPort: number, tcpPort: number, global?: Record<string, unknown>): Record<string, unknown>;
+}
+
+/** The upstreams and config the worker lifecycle tests share; started before and stopped after the file's tests. */
+export function workerFixture(): WorkerFixture {
+  const f = {
+    web: null as unknown as HttpUpstream,
+    echo: null as unknown as TcpUpstream,
+    config(httpPort: number, tcpPort: number, global: Record<string, unknown> = {}): Record<string, unknown> {
+      return {
+        global: { access_log: false, ...global },
+        frontends: [
+          { name: 'web', listen: `127.0.0.1:${httpPort}`, protocol: 'http', backend: 'pool' },
+          { name: 'echo', listen: `127.0.0.1:${tcpPort}`, protocol: 'tcp', backend: 'echo' },
+        ],
+        backends: [
+          { name: 'pool', servers: [{ address: f.web.address }] },
+          { name: 'echo', servers: [{ address: f.echo.address }] },
+        ],
+      };
+    },
+  };
+  before(async () => {
+    f.web = await startHttpUpstream('a');
+    f.web.handler = (req, res) => {
+      setTimeout(
+        () => {
+          res.writeHead(200, { 'content-length': 3 });
+          res.end('ok\n');
+        },
+        req.url === '/slow' ? 150 : 5,
+      );
+    };
+    f.echo = await startTcpUpstream();
+  });
+  after(async () => {
+    await f.web?.close();
+    await f.echo?.close();
+  });
+  return f;
+}
