@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { control, freePorts, httpLoad, type LogLine, metricValue, RustlbProcess } from '@rustlb/testkit';
-import { workerFixture } from './support/worker-fixture.js';
+import { alive, pidOfSlot, workerFixture } from './support/worker-fixture.js';
 
 // Worker crashes: replaced with capped exponential backoff and logged with their exit
 // signal; a crash loop shows in status and metrics and never takes the other workers
@@ -19,20 +19,6 @@ interface StatusJson {
 /** Straight from the control socket: rustlb-ctl's answer without the cost of starting a process. */
 function status(lb: RustlbProcess): Promise<StatusJson> {
   return control<StatusJson>(lb.socket, 'status');
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function pidOfSlot(lb: RustlbProcess, slot: number): number {
-  const forks = lb.logs.filter((l) => l.msg === 'worker forked' && l.worker === slot);
-  return forks[forks.length - 1]?.workerPid as number;
 }
 
 describe('crashes', () => {

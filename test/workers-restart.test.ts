@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { control, freePorts, httpLoad, type Load, RustlbProcess, tcpLoad, waitFor } from '@rustlb/testkit';
-import { workerFixture } from './support/worker-fixture.js';
+import { alive, pidOfSlot, workerFixture } from './support/worker-fixture.js';
 
 // rustlb-ctl restart-workers: one worker at a time, its replacement listening before it
 // drains, no request lost; long-lived sessions stay with the draining worker until they
@@ -10,20 +10,6 @@ import { workerFixture } from './support/worker-fixture.js';
 
 const fixture = workerFixture();
 const config = fixture.config;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function pidOfSlot(lb: RustlbProcess, slot: number): number {
-  const forks = lb.logs.filter((l) => l.msg === 'worker forked' && l.worker === slot);
-  return forks[forks.length - 1]?.workerPid as number;
-}
 
 describe('rustlb-ctl restart-workers', () => {
   let lb: RustlbProcess;

@@ -1,5 +1,5 @@
 import { after, before } from 'node:test';
-import { type HttpUpstream, startHttpUpstream, startTcpUpstream, type TcpUpstream } from '@rustlb/testkit';
+import { type HttpUpstream, type RustlbProcess, startHttpUpstream, startTcpUpstream, type TcpUpstream } from '@rustlb/testkit';
 
 export interface WorkerFixture {
   /** An HTTP upstream answering after 5 ms (150 ms on /slow), so there is always something in flight. */
@@ -47,4 +47,19 @@ export function workerFixture(): WorkerFixture {
     await f.echo?.close();
   });
   return f;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pid of the worker last forked into `slot`. */
+export function pidOfSlot(lb: RustlbProcess, slot: number): number {
+  const forks = lb.logs.filter((l) => l.msg === 'worker forked' && l.worker === slot);
+  return forks[forks.length - 1]?.workerPid as number;
 }

@@ -1,16 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ErrorCode, errorMessage, normalizeIp } from '@rustlb/core';
+import { type ErrorCode, errorMessage } from '@rustlb/core';
 import { logHttpAccess } from '@rustlb/telemetry';
 import type { Dispatcher } from 'undici';
 import type { ProxyContext } from '../context.js';
 import type { ServerSlot } from '../server-slot.js';
 import { Client } from '../undici.js';
 import { errorBody, statusOf } from './error-page.js';
-import { incomingRequestId, requestHeaders, responseHeaders } from './headers.js';
+import { requestHeaders, requestIdOf, responseHeaders } from './headers.js';
 import type { HttpState } from './http-state.js';
 import { hasBody, IDEMPOTENT } from './request-checks.js';
 import type { RouteTarget } from './route.js';
-import type { TemplateVars } from './template.js';
+import { requestVars, type TemplateVars } from './template.js';
 import { classifyUpstreamError, failureCode, type UpstreamFailure } from './upstream-errors.js';
 
 const kExchange = Symbol('rustlb.exchange');
@@ -91,13 +91,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#started = started;
     const socket = req.socket as TrackedSocket;
     this.#socket = socket;
-    this.#vars = {
-      clientIp: normalizeIp(socket.remoteAddress),
-      clientPort: String(socket.remotePort ?? ''),
-      backendName: target.backend.name,
-      backendAddr: '',
-    };
-    this.#requestId = state.requestIdRule?.render(this.#vars) ?? incomingRequestId(req) ?? ctx.ids.next();
+    this.#vars = requestVars(socket, target.backend.name);
+    this.#requestId = requestIdOf(state, req, this.#vars, ctx.ids);
     this.#withBody = hasBody(req);
   }
 

@@ -12,6 +12,11 @@ export function incomingRequestId(req: IncomingMessage): string | null {
   return typeof id === 'string' && REQUEST_ID.test(id) ? id : null;
 }
 
+/** A configured X-Request-ID rule wins; else the client's sane id; else a new one. */
+export function requestIdOf(state: HttpState, req: IncomingMessage, vars: TemplateVars, ids: { next(): string }): string {
+  return state.requestIdRule?.render(vars) ?? incomingRequestId(req) ?? ids.next();
+}
+
 export interface RequestHeaderInput {
   readonly req: IncomingMessage;
   readonly state: HttpState;

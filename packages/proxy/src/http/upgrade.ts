@@ -1,18 +1,18 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type ErrorCode, normalizeIp } from '@rustlb/core';
+import type { ErrorCode } from '@rustlb/core';
 import { logHttpAccess } from '@rustlb/telemetry';
 import type { ProxyContext } from '../context.js';
 import type { ServerSlot } from '../server-slot.js';
 import { rawErrorResponse, statusOf } from './error-page.js';
 import { Exchange, unaccountedBytes } from './exchange.js';
-import { incomingRequestId, requestHeaders, responseHeadersOf } from './headers.js';
+import { requestHeaders, requestIdOf, responseHeadersOf } from './headers.js';
 import type { HttpState } from './http-state.js';
 import { RawResponse } from './raw-response.js';
 import { hasBody, requestProblem } from './request-checks.js';
 import type { RouteTarget } from './route.js';
-import type { TemplateVars } from './template.js';
+import { requestVars, type TemplateVars } from './template.js';
 import { classifyUpstreamError, failureCode } from './upstream-errors.js';
 
 function ignore(): void {}
@@ -93,13 +93,8 @@ export class Tunnel {
     this.#head = head;
     this.#started = started;
     this.#tunnels = tunnels;
-    this.#vars = {
-      clientIp: normalizeIp(client.remoteAddress),
-      clientPort: String(client.remotePort ?? ''),
-      backendName: target.backend.name,
-      backendAddr: '',
-    };
-    this.#requestId = state.requestIdRule?.render(this.#vars) ?? incomingRequestId(req) ?? ctx.ids.next();
+    this.#vars = requestVars(client, target.backend.name);
+    this.#requestId = requestIdOf(state, req, this.#vars, ctx.ids);
   }
 
   start(): void {
