@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePorts, ROOT, RustlbProcess } from '@rustlb/testkit';
 
-/** Where the corpus lives: ../shared/http11probe next to the checkout, or $RUSTLB_HTTP11PROBE. */
-const PROBE = process.env.RUSTLB_HTTP11PROBE ?? join(ROOT, '..', 'shared', 'http11probe');
+/** The corpus: the copy in test/fixtures (see its README), or $RUSTLB_HTTP11PROBE. */
+const PROBE = process.env.RUSTLB_HTTP11PROBE ?? join(ROOT, 'test', 'fixtures', 'http11probe');
 
 let target: ChildProcess;
 let lb: RustlbProcess;
