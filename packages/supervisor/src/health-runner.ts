@@ -124,7 +124,7 @@ export class HealthRunner {
     const now = Date.now();
     t.lastCheck = { at: now, ok: result.ok, reason: result.reason };
     this.#metrics.healthChecks.labels(t.member.backend, t.member.address, result.ok ? 'success' : 'failure').inc();
-    this.#observe(t, observeProbe(t.health, result.ok, result.reason, now, s), result.ok ? 'health check passed' : `health check failed: ${result.reason}`);
+    this.#observe(t, observeProbe(t.health, result.ok, result.reason, now, s), result.ok ? 'health check passed' : `health check failed: ${result.reason}`, now);
   }
 
   /** Failures and successes workers saw on real traffic. */
@@ -148,16 +148,16 @@ export class HealthRunner {
       const t = this.#servers.get(key);
       if (t === undefined) continue;
       const why = e.failures > 0 ? `passive: ${e.reason} (${e.failures} in one report)` : 'passive: answered';
-      this.#observe(t, observePassive(t.health, e.failures, e.successes, e.reason, now, t.settings), why);
+      this.#observe(t, observePassive(t.health, e.failures, e.successes, e.reason, now, t.settings), why, now);
     }
   }
 
-  #observe(t: Tracked, o: Observation, why: string): void {
+  /** `now` is the time the observation was made: the transition's time in the log lines too. */
+  #observe(t: Tracked, o: Observation, why: string, now: number): void {
     const downSince = t.health.downSince;
     t.health = o.state;
     this.#armCooldown(t);
     if (o.transition === null) return;
-    const now = Date.now();
     const { backend, address } = t.member;
     this.#metrics.backendHealth.labels(backend, address).set(o.state.healthy ? 1 : 0);
     this.#changed();
@@ -194,7 +194,8 @@ export class HealthRunner {
       () => {
         t.cooldownTimer = null;
         if (this.#servers.get(t.member.key) === t) {
-          this.#observe(t, tick(t.health, Date.now(), t.settings), `cooldown over, ${t.health.successes} consecutive checks passed`);
+          const now = Date.now();
+          this.#observe(t, tick(t.health, now, t.settings), `cooldown over, ${t.health.successes} consecutive checks passed`, now);
         }
       },
       Math.max(0, deadline - Date.now()),

@@ -154,7 +154,6 @@ export class Supervisor implements ControlTarget {
       );
     }
     if (this.#phase !== 'starting') return;
-    this.#phase = 'running';
     for (const f of config.frontends) {
       logger.info({ frontend: f.name, protocol: f.protocol, listen: formatHostPort(f.listen), backend: f.backend, algorithm: f.algorithm }, 'listening');
     }
@@ -172,13 +171,12 @@ export class Supervisor implements ControlTarget {
       },
       'rustlb started',
     );
-    if (this.#o.watch) {
-      logger.info({ config: this.#owner.file }, 'watching the configuration file');
-      // The file may have changed between its first read and the watch taking hold.
-      void this.#enqueueReload('file changed during start-up', true);
-    } else {
-      logger.info({ config: this.#owner.file }, 'not watching the configuration file (--no-watch)');
-    }
+    if (this.#o.watch) logger.info({ config: this.#owner.file }, 'watching the configuration file');
+    else logger.info({ config: this.#owner.file }, 'not watching the configuration file (--no-watch)');
+    // Ready only now: whoever sees /readyz 200 can expect the start-up lines before it.
+    this.#phase = 'running';
+    // The file may have changed between its first read and the watch taking hold.
+    if (this.#o.watch) void this.#enqueueReload('file changed during start-up', true);
   }
 
   // ---- workers ------------------------------------------------------------------------
