@@ -124,7 +124,12 @@ export class HealthRunner {
     const now = Date.now();
     t.lastCheck = { at: now, ok: result.ok, reason: result.reason };
     this.#metrics.healthChecks.labels(t.member.backend, t.member.address, result.ok ? 'success' : 'failure').inc();
-    this.#observe(t, observeProbe(t.health, result.ok, result.reason, now, s), result.ok ? 'health check passed' : `health check failed: ${result.reason}`, now);
+    this.#observe(
+      t,
+      observeProbe(t.health, result.ok, result.reason, now, s),
+      result.ok ? 'health check passed' : `health check failed: ${result.reason}`,
+      now,
+    );
   }
 
   /** Failures and successes workers saw on real traffic. */
