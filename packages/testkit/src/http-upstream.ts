@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { LoopbackServer } from './loopback-server.js';
 
 export interface SeenRequest {
   readonly method: string;
@@ -16,42 +16,22 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) 
  * health probes on /health separately, and can be told to fail its health check, to
  * hold requests, or to answer with any handler.
  */
-export class HttpUpstream {
+export class HttpUpstream extends LoopbackServer<Server> {
   readonly name: string;
-  readonly server: Server;
   readonly requests: SeenRequest[] = [];
   healthChecks = 0;
   healthStatus = 200;
   handler: Handler | null = null;
-  readonly #sockets = new Set<Socket>();
 
   constructor(name: string) {
+    super(createServer({ keepAliveTimeout: 30_000 }));
     this.name = name;
-    this.server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => this.#handle(req, res));
-    this.server.on('connection', (s) => {
-      this.#sockets.add(s);
-      s.once('close', () => this.#sockets.delete(s));
-    });
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#handle(req, res));
   }
 
   /** Requests other than health probes. */
   get count(): number {
     return this.requests.length;
-  }
-
-  listen(port = 0): Promise<this> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => resolve(this));
-    });
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
@@ -71,12 +51,6 @@ export class HttpUpstream {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text), 'x-upstream': this.name });
       res.end(text);
     });
-  }
-
-  /** Stops listening and cuts every connection. */
-  close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
 

@@ -1,4 +1,5 @@
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
+import { LoopbackServer } from './loopback-server.js';
 
 /** One request as a raw upstream read it. */
 export interface RawRequest {
@@ -27,42 +28,19 @@ const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
  * request heads and Content-Length or chunked bodies; answers `200 ok` unless `handler`
  * says otherwise; keeps connections open.
  */
-export class RawHttpUpstream {
-  readonly server: Server;
+export class RawHttpUpstream extends LoopbackServer {
   readonly requests: RawRequest[] = [];
   handler: RawHandler | null = null;
   bytesReceived = 0;
   connections = 0;
-  readonly #sockets = new Set<Socket>();
 
   constructor() {
-    this.server = createServer({ allowHalfOpen: false, noDelay: true }, (socket) => this.#onConnection(socket));
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  /** Connections open now. */
-  get open(): number {
-    return this.#sockets.size;
-  }
-
-  listen(port = 0): Promise<this> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => resolve(this));
-    });
+    super(createServer({ allowHalfOpen: false, noDelay: true }));
+    this.server.on('connection', (socket: Socket) => this.#onConnection(socket));
   }
 
   #onConnection(socket: Socket): void {
     const connection = this.connections++;
-    this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', () => {});
     let buffer = Buffer.alloc(0);
     let index = 0;
@@ -103,12 +81,7 @@ export class RawHttpUpstream {
 
   /** Cuts every connection (a reset), keeps listening. */
   resetAll(): void {
-    for (const s of this.#sockets) s.resetAndDestroy();
-  }
-
-  close(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.resetAndDestroy();
   }
 }
 
