@@ -1,9 +1,7 @@
 import cluster from 'node:cluster';
-import { createServer } from 'node:net';
 import { deepFreeze, diffConfig, formatProblem } from '@rustlb/config';
 import {
   type AdminState,
-  type FrontendConfig,
   formatHostPort,
   isRustlbError,
   type LogFormat,
@@ -14,17 +12,20 @@ import {
   type StatusResult,
   VERSION,
 } from '@rustlb/core';
-import type { ConfigApplied, ConnCounts, ToPrimary } from '@rustlb/core/ipc';
+import type { ConfigApplied, ToPrimary } from '@rustlb/core/ipc';
 import { createLogger, type LogSink } from '@rustlb/telemetry';
 import { AdminHttp, type Check } from './admin-http.js';
 import { ConfigOwner, type Overrides } from './config-owner.js';
+import { ConnView } from './conn-view.js';
 import { ControlServer } from './control/server.js';
 import type { ControlTarget, RestartResult } from './control/target.js';
 import { DnsDiscovery } from './dns-discovery.js';
 import { Fleet, type WorkerRecord } from './fleet.js';
 import { HealthRunner } from './health-runner.js';
 import { MetricsHub } from './metrics-hub.js';
+import { preflight } from './preflight.js';
 import { PrimaryMetrics } from './primary-metrics.js';
+import { statusReport } from './status-report.js';
 
 export interface SupervisorOptions {
   readonly configFile: string;
@@ -46,8 +47,6 @@ export interface SupervisorOptions {
 const ACK_TIMEOUT_MS = 10_000;
 /** How long start-up waits for the workers to be listening. */
 const STARTUP_TIMEOUT_MS = 30_000;
-/** How often least_connections counts are pushed to workers at most. */
-const CONN_VIEW_MS = 50;
 /** A starting worker younger than this does not make the process unready (a respawn in progress). */
 const STARTING_GRACE_MS = 5_000;
 
@@ -73,8 +72,7 @@ export class Supervisor implements ControlTarget {
   #phase: Phase = 'starting';
   #topologyQueued = false;
   /** Worker pid → its least_connections counts. */
-  readonly #counts = new Map<number, Readonly<Record<string, number>>>();
-  #countsTimer: NodeJS.Timeout | null = null;
+  readonly #connView: ConnView;
   /** Bind failures per worker pid for the generation it last applied. */
   readonly #bindFailures = new Map<number, ConfigApplied['bindFailures']>();
   readonly #ackWaiters = new Set<() => void>();
@@ -102,6 +100,7 @@ export class Supervisor implements ControlTarget {
       onExit: (r, crashed) => this.#workerExited(r, crashed),
     });
     this.#hub = new MetricsHub(this.#metrics, this.#fleet);
+    this.#connView = new ConnView(this.#fleet);
     this.#health = new HealthRunner(logger, this.#metrics, () => this.#queueTopology());
     this.#dns = new DnsDiscovery(logger, this.#health);
     this.#admin = new AdminHttp(
@@ -192,7 +191,7 @@ export class Supervisor implements ControlTarget {
     },
     'config-applied': (r, m) => this.#applied(r, m),
     passive: (_r, m) => this.#health.passive(m),
-    'conn-counts': (r, m) => this.#connCounts(r, m),
+    'conn-counts': (r, m) => this.#connView.report(r.pid, m.counts),
     metrics: (r, m) => this.#hub.reply(r, m),
     // The exit that follows is what counts.
     drained: () => {},
@@ -220,7 +219,7 @@ export class Supervisor implements ControlTarget {
   #workerExited(record: WorkerRecord, crashed: boolean): void {
     if (crashed) this.#metrics.workerRestarts.inc();
     this.#hub.retire(record);
-    this.#counts.delete(record.pid);
+    this.#connView.forget(record.pid);
     this.#bindFailures.delete(record.pid);
     for (const wake of this.#ackWaiters) wake();
     if (this.#fleet.live().length === 0 && this.#phase === 'running') {
@@ -255,22 +254,6 @@ export class Supervisor implements ControlTarget {
       this.#topologyQueued = false;
       this.#fleet.broadcast({ kind: 'topology', topology: this.#health.topology() });
     });
-  }
-
-  /** least_connections across the cluster: each worker gets the sum of the others' counts. */
-  #connCounts(record: WorkerRecord, m: ConnCounts): void {
-    this.#counts.set(record.pid, m.counts);
-    this.#countsTimer ??= setTimeout(() => {
-      this.#countsTimer = null;
-      for (const r of this.#fleet.live()) {
-        const others: Record<string, number> = {};
-        for (const [pid, counts] of this.#counts) {
-          if (pid === r.pid) continue;
-          for (const [key, n] of Object.entries(counts)) others[key] = (others[key] ?? 0) + n;
-        }
-        this.#fleet.send(r, { kind: 'conn-view', counts: others });
-      }
-    }, CONN_VIEW_MS);
   }
 
   // ---- control ------------------------------------------------------------------------
@@ -358,79 +341,19 @@ export class Supervisor implements ControlTarget {
     return { accepted: true, generation: gen, errors: [], warnings, changes, needsRestart: diff.needsRestart, acknowledged, pending };
   }
 
-  async status(): Promise<StatusResult> {
-    await this.#hub.collect();
-    const usage = await this.#hub.usage();
-    const config = this.#config;
-    const inFlight = new Map<string, number>();
-    for (const counts of this.#counts.values()) for (const [k, n] of Object.entries(counts)) inFlight.set(k, (inFlight.get(k) ?? 0) + n);
-    // In the order of the config file (DNS members in answer order), not in the order they were first seen.
-    const order = new Map<string, number>();
-    for (const members of Object.values(this.#health.topology().backends)) {
-      for (const [i, m] of members.entries()) order.set(m.key, i);
-    }
-    const servers = this.#health.status().sort((x, y) => (order.get(x.key) ?? 0) - (order.get(y.key) ?? 0));
-    return {
-      version: VERSION,
-      pid: process.pid,
-      uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
+  status(): Promise<StatusResult> {
+    return statusReport({
+      startedAt: this.#startedAt,
       configFile: this.#owner.file,
       generation: this.#owner.generation,
+      config: this.#config,
       ready: this.readiness().every((c) => c.ok),
       draining: this.#phase === 'draining',
-      workers: [
-        ...this.#fleet.live().map((r) => {
-          const figures = this.#hub.figures(r);
-          const u = usage.get(r.pid);
-          const slot = this.#fleet.slotHealth(r.slot);
-          return {
-            slot: r.slot,
-            pid: r.pid,
-            state: r.state,
-            uptimeSeconds: Math.round((Date.now() - r.startedAt) / 1000),
-            generation: r.generation,
-            cpuPercent: u === undefined ? null : Math.round(u.cpu * 10) / 10,
-            rssBytes: u?.memory ?? null,
-            activeConnections: figures?.activeConnections ?? null,
-            requests: figures?.requests ?? null,
-            restarts: slot?.restarts ?? 0,
-            crashLoop: this.#fleet.inCrashLoop(r.slot),
-            lastExit: describeExit(slot?.lastExit ?? null),
-            respawnInMs: null,
-          };
-        }),
-        // A slot between a crash and its respawn has no process, and is the one an operator must see.
-        ...this.#fleet.waiting().map(({ slot, health }) => ({
-          slot,
-          pid: health.lastExit?.pid ?? 0,
-          state: 'respawning',
-          uptimeSeconds: 0,
-          generation: 0,
-          cpuPercent: null,
-          rssBytes: null,
-          activeConnections: null,
-          requests: null,
-          restarts: health.restarts,
-          crashLoop: this.#fleet.inCrashLoop(slot),
-          lastExit: describeExit(health.lastExit),
-          respawnInMs: health.respawnAt === null ? null : Math.max(0, health.respawnAt - Date.now()),
-        })),
-      ].sort((a, b) => a.slot - b.slot),
-      frontends: config.frontends.map((f) => ({ name: f.name, protocol: f.protocol, listen: f.listenText, backend: f.backend, algorithm: f.algorithm })),
-      backends: config.backends.map((b) => ({
-        name: b.name,
-        servers: servers
-          .filter((s) => s.backend === b.name)
-          .map((s) => ({
-            server: s.key,
-            healthy: s.healthy,
-            state: s.admin,
-            weight: s.weight,
-            activeRequests: inFlight.get(s.key) ?? 0,
-            lastCheck: s.lastCheck === null ? null : s.lastCheck.ok ? 'ok' : (s.lastCheck.reason ?? 'failed'),
-          })),
-      })),
-    };
+      fleet: this.#fleet,
+      hub: this.#hub,
+      health: this.#health,
+      inFlight: this.#connView.totals(),
+    });
   }
 
   setServerState(server: string, state: AdminState): void {
@@ -577,34 +500,11 @@ export class Supervisor implements ControlTarget {
   }
 }
 
-function describeExit(exit: { code: number | null; signal: string | null } | null): string | null {
-  if (exit === null) return null;
-  return exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
-}
-
 function setupCluster(exec: string): void {
   // The kernel spreads connections over the workers' shared socket: no primary on the
   // data path, and a dying worker loses only its own connections (see docs/architecture.md).
   if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec, args: [], silent: false });
-}
-
-/** Binds and releases each address, so a taken port is reported before any worker starts. */
-async function preflight(frontends: readonly FrontendConfig[]): Promise<void> {
-  for (const f of frontends) {
-    await new Promise<void>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', (err: NodeJS.ErrnoException) => {
-        const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
-        reject(
-          new RustlbError('RLB_ERR_BIND', `frontend "${f.name}" cannot listen on ${formatHostPort(f.listen)}: ${why}`, {
-            details: { code: err.code, address: formatHostPort(f.listen) },
-          }),
-        );
-      });
-      s.listen({ host: f.listen.host, port: f.listen.port, exclusive: true }, () => s.close(() => resolve()));
-    });
-  }
 }
 
 /** Global settings that cannot change while running keep their value; the diff reports them. */

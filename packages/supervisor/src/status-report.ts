@@ -1,0 +1,96 @@
+import { type ResolvedConfig, type StatusResult, VERSION, type WorkerStatus } from '@rustlb/core';
+import type { Fleet } from './fleet.js';
+import type { HealthRunner } from './health-runner.js';
+import type { MetricsHub } from './metrics-hub.js';
+
+export interface StatusSources {
+  readonly startedAt: number;
+  readonly configFile: string;
+  readonly generation: number;
+  readonly config: ResolvedConfig;
+  readonly ready: boolean;
+  readonly draining: boolean;
+  readonly fleet: Fleet;
+  readonly hub: MetricsHub;
+  readonly health: HealthRunner;
+  /** In-flight requests and sessions per server key, cluster-wide. */
+  readonly inFlight: ReadonlyMap<string, number>;
+}
+
+function describeExit(exit: { code: number | null; signal: string | null } | null): string | null {
+  if (exit === null) return null;
+  return exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
+}
+
+/** What `rustlb-ctl status` shows: fresh worker figures (asked for now) and process usage. */
+export async function statusReport(s: StatusSources): Promise<StatusResult> {
+  await s.hub.collect();
+  const usage = await s.hub.usage();
+  const { fleet, config } = s;
+  // In the order of the config file (DNS members in answer order), not in the order they were first seen.
+  const order = new Map<string, number>();
+  for (const members of Object.values(s.health.topology().backends)) {
+    for (const [i, m] of members.entries()) order.set(m.key, i);
+  }
+  const servers = s.health.status().sort((x, y) => (order.get(x.key) ?? 0) - (order.get(y.key) ?? 0));
+  const live: WorkerStatus[] = fleet.live().map((r) => {
+    const figures = s.hub.figures(r);
+    const u = usage.get(r.pid);
+    const slot = fleet.slotHealth(r.slot);
+    return {
+      slot: r.slot,
+      pid: r.pid,
+      state: r.state,
+      uptimeSeconds: Math.round((Date.now() - r.startedAt) / 1000),
+      generation: r.generation,
+      cpuPercent: u === undefined ? null : Math.round(u.cpu * 10) / 10,
+      rssBytes: u?.memory ?? null,
+      activeConnections: figures?.activeConnections ?? null,
+      requests: figures?.requests ?? null,
+      restarts: slot?.restarts ?? 0,
+      crashLoop: fleet.inCrashLoop(r.slot),
+      lastExit: describeExit(slot?.lastExit ?? null),
+      respawnInMs: null,
+    };
+  });
+  // A slot between a crash and its respawn has no process, and is the one an operator must see.
+  const waiting: WorkerStatus[] = fleet.waiting().map(({ slot, health }) => ({
+    slot,
+    pid: health.lastExit?.pid ?? 0,
+    state: 'respawning',
+    uptimeSeconds: 0,
+    generation: 0,
+    cpuPercent: null,
+    rssBytes: null,
+    activeConnections: null,
+    requests: null,
+    restarts: health.restarts,
+    crashLoop: fleet.inCrashLoop(slot),
+    lastExit: describeExit(health.lastExit),
+    respawnInMs: health.respawnAt === null ? null : Math.max(0, health.respawnAt - Date.now()),
+  }));
+  return {
+    version: VERSION,
+    pid: process.pid,
+    uptimeSeconds: Math.round((Date.now() - s.startedAt) / 1000),
+    configFile: s.configFile,
+    generation: s.generation,
+    ready: s.ready,
+    draining: s.draining,
+    workers: [...live, ...waiting].sort((a, b) => a.slot - b.slot),
+    frontends: config.frontends.map((f) => ({ name: f.name, protocol: f.protocol, listen: f.listenText, backend: f.backend, algorithm: f.algorithm })),
+    backends: config.backends.map((b) => ({
+      name: b.name,
+      servers: servers
+        .filter((v) => v.backend === b.name)
+        .map((v) => ({
+          server: v.key,
+          healthy: v.healthy,
+          state: v.admin,
+          weight: v.weight,
+          activeRequests: s.inFlight.get(v.key) ?? 0,
+          lastCheck: v.lastCheck === null ? null : v.lastCheck.ok ? 'ok' : (v.lastCheck.reason ?? 'failed'),
+        })),
+    })),
+  };
+}
