@@ -3,6 +3,7 @@
 // --log-level, and nothing lost at exit.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
   freePort,
@@ -127,8 +128,13 @@ describe('JSON logs of a running instance', () => {
     const once = (msg: string) => lb.logs.filter((l) => l.msg === msg);
     assert.equal(once('rustlb started').length, 1);
     assert.deepEqual(
-      once('listening').map((l) => l.frontend),
-      ['web', 'deadweb', 'tcp', 'burst'],
+      once('listening').map((l) => [l.frontend, l.protocol, l.listen, l.backend]),
+      [
+        ['web', 'http', `127.0.0.1:${web}`, 'pool'],
+        ['deadweb', 'http', `127.0.0.1:${deadweb}`, 'dead'],
+        ['tcp', 'tcp', `127.0.0.1:${tcp}`, 'echo'],
+        ['burst', 'http', `127.0.0.1:${burst}`, 'slow'],
+      ],
     );
     assert.deepEqual(
       once('worker forked')
@@ -140,6 +146,17 @@ describe('JSON logs of a running instance', () => {
     assert.equal(started.role, 'primary');
     assert.equal(started.level, 'info');
     assert.equal(typeof started.version, 'string');
+    assert.equal(started.workers, 2);
+    // The kernel spreads connections (SCHED_NONE), not the primary's round robin.
+    assert.equal(started.scheduling, 'none');
+    assert.deepEqual(started.frontends, [
+      `web=http://127.0.0.1:${web}`,
+      `deadweb=http://127.0.0.1:${deadweb}`,
+      `tcp=tcp://127.0.0.1:${tcp}`,
+      `burst=http://127.0.0.1:${burst}`,
+    ]);
+    assert.equal(started.metrics, `http://127.0.0.1:${lb.metricsPort}/metrics`);
+    assert.equal(started.config, resolve(lb.configFile));
     assert.ok(!Number.isNaN(Date.parse(started.time as string)), `time ${started.time}`);
   });
 
