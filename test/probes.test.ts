@@ -212,6 +212,39 @@ describe('metrics.enabled: false', () => {
   });
 });
 
+describe('a custom metrics path', () => {
+  test('global.metrics.path: /prom serves the merged metrics there; /metrics is 404; the probes stay where they are', async () => {
+    const up = await upstream('p');
+    const port = await freePort();
+    const lb = await RustlbProcess.start({
+      config: {
+        global: { metrics: { path: '/prom' } },
+        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
+        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
+      },
+    });
+    cleanup.push(() => lb.dispose());
+    assert.equal((await get(port)).status, 200);
+    const scrape = await waitFor(
+      async () => {
+        const r = await get(lb.metricsPort, { path: '/prom', timeoutMs: 3000 });
+        assert.equal(r.status, 200, r.text);
+        return metricValue(r.text, 'rustlb_requests_total', { frontend: 'web', status: '200' }) === 1 ? r : null;
+      },
+      'the request counted on /prom',
+      5_000,
+    );
+    assert.match(String(scrape.headers['content-type']), /^text\/plain/);
+    assert.match(scrape.text, /^# TYPE rustlb_requests_total counter$/m);
+    assert.match(scrape.text, /^rustlb_worker_requests_total\{/m);
+    const old = await get(lb.metricsPort, { path: '/metrics', timeoutMs: 3000 });
+    assert.equal(old.status, 404);
+    assert.doesNotMatch(old.text, /rustlb_/);
+    for (const path of ['/livez', '/healthz', '/readyz']) assert.equal((await probe(lb.metricsPort, path)).status, 200, path);
+    assert.ok(lb.logs.some((l) => l.msg === 'rustlb started' && l.metrics === `http://127.0.0.1:${lb.metricsPort}/prom`));
+  });
+});
+
 describe('liveness without workers', () => {
   test('/livez answers 503 while no worker is alive, and 200 again once one is respawned', async () => {
     const up = await upstream('l');
