@@ -328,6 +328,11 @@ test('routes: exact host (case and port ignored), *.suffix at any depth, path_pr
   assert.equal(await servedBy('GET /admin/users HTTP/1.1\r\nHost: x.test'), 'a');
   // Absolute-form: the target's authority is the host.
   assert.equal(await servedBy('GET http://api.example.com/abs HTTP/1.1\r\nHost: api.example.com'), 'api');
+  // path_prefix is matched against the target's path, not its absolute form: /admin is not bypassed.
+  const before = admin.requests.length;
+  assert.equal(await servedBy('DELETE http://x.test/admin/u?q=1 HTTP/1.1\r\nHost: x.test'), 'admin');
+  assert.equal(admin.requests[before]?.url, '/admin/u?q=1');
+  assert.equal(await servedBy('DELETE http://x.test?/admin HTTP/1.1\r\nHost: x.test'), 'a');
 });
 
 test('routes: a per-route algorithm (ip_hash) beside the frontend’s round_robin on the same backend', async () => {

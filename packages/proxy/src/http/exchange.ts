@@ -9,7 +9,7 @@ import { errorBody, statusOf } from './error-page.js';
 import { requestHeaders, requestIdOf, responseHeaders } from './headers.js';
 import type { HttpState } from './http-state.js';
 import { hasBody, IDEMPOTENT } from './request-checks.js';
-import type { RouteTarget } from './route.js';
+import { originForm, type RouteTarget } from './route.js';
 import { requestVars, type TemplateVars } from './template.js';
 import { classifyUpstreamError, failureCode, type UpstreamFailure } from './upstream-errors.js';
 
@@ -343,15 +343,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
       });
     }
   }
-}
-
-/** `http://host/x?y` → `/x?y` (RFC 9112 §3.2.2: the authority already became the Host). */
-function originForm(url: string): string {
-  const afterScheme = url.indexOf('//') + 2;
-  const slash = url.indexOf('/', afterScheme);
-  const query = url.indexOf('?', afterScheme);
-  if (slash < 0) return query < 0 ? '/' : `/${url.slice(query)}`;
-  return query >= 0 && query < slash ? `/${url.slice(query)}` : url.slice(slash);
 }
 
 /** Byte counters for a socket that carried no proxied request (a rejected one): the rest since the last request. */

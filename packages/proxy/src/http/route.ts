@@ -32,7 +32,7 @@ export class CompiledRoute {
   matches(host: string, req: IncomingMessage): boolean {
     if (this.#exactHost !== null && host !== this.#exactHost) return false;
     if (this.#hostSuffix !== null && !(host.endsWith(this.#hostSuffix) && host.length > this.#hostSuffix.length)) return false;
-    if (this.#pathPrefix !== null && !(req.url ?? '').startsWith(this.#pathPrefix)) return false;
+    if (this.#pathPrefix !== null && !requestPath(req).startsWith(this.#pathPrefix)) return false;
     if (this.#methods !== null && !this.#methods.has(req.method ?? '')) return false;
     return true;
   }
@@ -44,4 +44,22 @@ export function routingHost(req: IncomingMessage): string {
   if (host === undefined) return '';
   const end = host.charCodeAt(0) === 91 /* [ */ ? host.indexOf(']') + 1 : host.indexOf(':');
   return (end > 0 ? host.slice(0, end) : host).toLowerCase();
+}
+
+/**
+ * The path of a request's target as the backend will see it: an absolute-form target
+ * (`GET http://x.test/admin`) must match the same routes as its origin form.
+ */
+function requestPath(req: IncomingMessage): string {
+  const url = req.url ?? '';
+  return url.charCodeAt(0) === 47 /* / */ ? url : originForm(url);
+}
+
+/** `http://host/x?y` → `/x?y` (RFC 9112 §3.2.2: the authority already became the Host). */
+export function originForm(url: string): string {
+  const afterScheme = url.indexOf('//') + 2;
+  const slash = url.indexOf('/', afterScheme);
+  const query = url.indexOf('?', afterScheme);
+  if (slash < 0) return query < 0 ? '/' : `/${url.slice(query)}`;
+  return query >= 0 && query < slash ? `/${url.slice(query)}` : url.slice(slash);
 }
