@@ -239,6 +239,27 @@ describe('schema errors name the path and the line', () => {
     ]);
   });
 
+  test('bad route matchers and algorithm', () => {
+    const text = yaml(
+      ...WEB,
+      '    protocol: http',
+      '    routes:',
+      "      - host: 'api.*'",
+      '        backend: pool',
+      '      - path_prefix: api/',
+      '        backend: pool',
+      '      - host: api.example.com',
+      '        backend: pool',
+      '        algorithm: fastest',
+      ...POOL,
+    );
+    assert.deepEqual(errorsOf(text), [
+      'frontends[0].routes[0].host (line 7): must be a host name, or *.suffix (got "api.*")',
+      'frontends[0].routes[1].path_prefix (line 9): must start with / (got "api/")',
+      'frontends[0].routes[2].algorithm (line 13): must be one of round_robin, weighted, least_connections, ip_hash (got "fastest")',
+    ]);
+  });
+
   test('invalid CIDR in trusted_proxies', () => {
     const text = yaml(
       ...WEB,
