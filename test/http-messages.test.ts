@@ -191,6 +191,8 @@ test('a body on a 204 or 304 from the upstream is dropped with that upstream con
 test('invalid upstream framing (conflicting lengths, CL with TE, bad length, obs-fold, not HTTP) is 502 and the upstream connection discarded', async () => {
   const answers: Record<string, string> = {
     '/cl-twice': 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd',
+    // Identical duplicates too (RFC 9112 §6.3 allows either; undici's llhttp refuses any repeated Content-Length).
+    '/cl-same': 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc',
     '/cl-te': 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
     '/cl-nan': 'HTTP/1.1 200 OK\r\nContent-Length: 3x\r\n\r\nabc',
     '/obs-fold': 'HTTP/1.1 200 OK\r\nX-A: 1\r\n  2\r\nContent-Length: 2\r\n\r\nok',

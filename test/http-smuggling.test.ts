@@ -52,6 +52,7 @@ const SHAPES: Record<string, string> = {
   'Content-Length with Transfer-Encoding': `POST /clte HTTP/1.1\r\n${H}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX`,
   'Transfer-Encoding with Content-Length': `POST /tecl HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n1\r\nA\r\n0\r\n\r\n`,
   'two different Content-Lengths': `POST /cl2 HTTP/1.1\r\n${H}Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd`,
+  'two identical Content-Lengths': `POST /cl2same HTTP/1.1\r\n${H}Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc`,
   'Content-Length list': `POST /cllist HTTP/1.1\r\n${H}Content-Length: 3, 4\r\n\r\nabcd`,
   'Content-Length not a number': `POST /clnan HTTP/1.1\r\n${H}Content-Length: +3\r\n\r\nabc`,
   'invalid chunk size': `POST /chunk HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n`,
