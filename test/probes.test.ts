@@ -1,9 +1,21 @@
 // Kubernetes probes on the metrics address (SPEC §3): /livez (= /healthz) never depends
-// on backends, /readyz follows start-up, config acknowledgement and drain; both answer JSON
+// on backends, /readyz follows start-up, config acknowledgement, bound frontends and drain; both answer JSON
 // with a reason, ?verbose lists each check, and they answer fast.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { freePort, get, type HttpUpstream, keepAliveAgent, metricValue, RustlbProcess, startHttpUpstream, waitFor } from '@rustlb/testkit';
+import {
+  freePort,
+  freePorts,
+  get,
+  type HttpUpstream,
+  keepAliveAgent,
+  metricValue,
+  RustlbProcess,
+  startDnsServer,
+  startHttpUpstream,
+  waitFor,
+} from '@rustlb/testkit';
 
 interface ProbeBody {
   status: string;
@@ -242,6 +254,73 @@ describe('a custom metrics path', () => {
     assert.doesNotMatch(old.text, /rustlb_/);
     for (const path of ['/livez', '/healthz', '/readyz']) assert.equal((await probe(lb.metricsPort, path)).status, 200, path);
     assert.ok(lb.logs.some((l) => l.msg === 'rustlb started' && l.metrics === `http://127.0.0.1:${lb.metricsPort}/prom`));
+  });
+});
+
+describe('a frontend the workers could not bind', () => {
+  test('/readyz answers 503 naming the frontend when its address was taken between the preflight and the workers binding it', async () => {
+    const up = await upstream('b');
+    const dns = await startDnsServer();
+    cleanup.push(() => dns.close());
+    const NAME = 'late.rustlb.test';
+    const [port, extraPort] = (await freePorts(2)) as [number, number];
+    const base = {
+      global: { resolvers: [dns.address] },
+      frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
+      backends: [{ name: 'pool', servers: [{ address: up.address }] }],
+    };
+    const lb = await RustlbProcess.start({ config: base, args: ['--no-watch'] });
+    cleanup.push(() => lb.dispose());
+    // The reload adds a frontend and a backend named in DNS. The primary checks the new
+    // address is free (preflight), then resolves the new name before it pushes the
+    // configuration: a query that goes unanswered holds the push while another process
+    // (this one) takes the address.
+    dns.set(NAME, 'timeout');
+    lb.writeConfig({
+      ...base,
+      frontends: [...base.frontends, { name: 'extra', listen: `127.0.0.1:${extraPort}`, protocol: 'http', backend: 'named' }],
+      backends: [...base.backends, { name: 'named', servers: [{ address: `${NAME}:${up.port}` }] }],
+    });
+    const reload = lb.ctl(['reload', '--json']);
+    await waitFor(() => dns.queriesFor(NAME) > 0, 'the primary to resolve the new name (after its preflight)', 10_000);
+    const squatter = createServer();
+    await new Promise<void>((resolve, reject) => {
+      squatter.once('error', reject);
+      squatter.listen({ host: '127.0.0.1', port: extraPort, exclusive: true }, () => resolve());
+    });
+    let released = false;
+    const release = () => (released ? Promise.resolve() : new Promise<void>((resolve) => squatter.close(() => resolve())));
+    cleanup.push(release);
+    // The retry of the query is answered: the push goes out and the workers find the address taken.
+    dns.set(NAME, ['127.0.0.1']);
+    const r = await reload;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const result = JSON.parse(r.stdout) as { accepted: boolean; warnings: string[] };
+    assert.equal(result.accepted, true);
+    assert.ok(
+      result.warnings.some((w) => w.includes('extra') && w.includes(`127.0.0.1:${extraPort}`)),
+      JSON.stringify(result.warnings),
+    );
+    const ready = await probe(lb.metricsPort, '/readyz?verbose');
+    assert.equal(ready.status, 503, JSON.stringify(ready.body));
+    assert.equal(ready.body.status, 'not ready');
+    // Only the frontends check fails: both workers applied the generation, and each says which frontend it could not bind.
+    assert.deepEqual(
+      ready.body.checks?.filter((c) => !c.ok).map((c) => c.name),
+      ['frontends'],
+    );
+    const unbound = `extra (127.0.0.1:${extraPort}: EADDRINUSE)`;
+    assert.equal(ready.body.reason, `frontends: ${unbound}, ${unbound}`);
+    assert.equal((await probe(lb.metricsPort, '/livez')).status, 200);
+    assert.equal((await get(port)).status, 200);
+    // Freed and reloaded: the workers bind it and /readyz is 200 again.
+    await release();
+    released = true;
+    const again = await lb.ctl(['reload', '--json']);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.deepEqual((JSON.parse(again.stdout) as { warnings: string[] }).warnings, []);
+    assert.deepEqual(await probe(lb.metricsPort, '/readyz'), { status: 200, body: { status: 'ready', reason: 'all checks passed' }, type: 'application/json' });
+    assert.equal((await get(extraPort)).status, 200);
   });
 });
 
