@@ -160,7 +160,7 @@ describe('a planned replacement (rolling restart)', () => {
 });
 
 describe('a stopped worker (SIGSTOP)', () => {
-  test('a scrape still answers within 1 s with what is known, and the scrape-error counter says so', async () => {
+  test('a scrape still answers within 1 s with what is known, the scrape-error counter says so, and the live worker answers traffic meanwhile', async () => {
     await spread(1);
     const beforeText = await lb.metrics();
     const errorsBefore = metricValue(beforeText, 'rustlb_metrics_scrape_errors_total') as number;
@@ -168,9 +168,35 @@ describe('a stopped worker (SIGSTOP)', () => {
     process.kill(victim, 'SIGSTOP');
     try {
       const started = performance.now();
-      const text = await lb.metrics();
+      let settled = false;
+      const scrape = lb.metrics().finally(() => {
+        settled = true;
+      });
+      // While the scrape waits on the stopped worker, traffic on new connections is answered
+      // by the live one: a scrape never blocks traffic.
+      const ids = Array.from({ length: 6 }, (_, i) => `during-scrape-${i}`);
+      const answered = await Promise.all(
+        ids.map(async (id) => {
+          const r = await get(port, { path: `/${id}`, headers: { 'X-Request-ID': id }, timeoutMs: 1000 });
+          return { status: r.status, whileScraping: !settled };
+        }),
+      );
+      const text = await scrape;
       const took = performance.now() - started;
       assert.ok(took < 1000, `scrape took ${Math.round(took)} ms`);
+      assert.deepEqual(
+        answered.map((a) => a.status),
+        ids.map(() => 200),
+      );
+      assert.ok(
+        answered.some((a) => a.whileScraping),
+        'no request was answered while the scrape was pending',
+      );
+      for (const id of ids) {
+        const line = await lb.waitForLog((l) => l.msg === 'http request' && l.requestId === id, `the access line of ${id}`);
+        assert.equal(line.worker, 0, `${id} answered by worker ${line.worker}`);
+        assert.notEqual(line.pid, victim);
+      }
       assert.ok((metricValue(text, 'rustlb_metrics_scrape_errors_total') as number) >= errorsBefore + 1);
       // What the stopped worker reported before is still in the totals.
       assertNoneWentBack(beforeText, text);
