@@ -1,6 +1,6 @@
 // The merged view survives what happens to workers (SPEC §5): counters never go
 // backwards when a worker is killed and replaced, a planned replacement loses nothing, and
-// a stopped worker does not hold a scrape up.
+// a stopped worker holds up neither a scrape nor the traffic the others answer.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
