@@ -3,7 +3,18 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { controlExchange, freePort, get, type HttpUpstream, RustlbProcess, runCtl, startHttpUpstream, startRustlbAt, waitFor } from '@rustlb/testkit';
+import {
+  controlExchange,
+  freePort,
+  get,
+  type HttpUpstream,
+  RustlbProcess,
+  runCtl,
+  startDnsServer,
+  startHttpUpstream,
+  startRustlbAt,
+  waitFor,
+} from '@rustlb/testkit';
 
 // rustlb-ctl against a running daemon: every command, human and --json, the exit codes
 // (0 ok, 1 refused, 2 usage, 3 not running), how the socket is found and protected, the
@@ -26,14 +37,14 @@ after(async () => {
   await Promise.all([a?.close(), b?.close()]);
 });
 
-function config(header = 'one'): Record<string, unknown> {
+function config(header = 'one', servers = [a.address, b.address]): Record<string, unknown> {
   return {
     global: { access_log: false },
     frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool', http: { response_headers: { 'X-Config': header } } }],
     backends: [
       {
         name: 'pool',
-        servers: [{ address: a.address }, { address: b.address }],
+        servers: servers.map((address) => ({ address })),
         health_check: { type: 'http', path: '/health', interval: '200ms', timeout: '150ms' },
       },
     ],
@@ -161,19 +172,55 @@ describe('commands', () => {
 
   test('drain and disable survive reloads and show in status', async () => {
     const server = `pool/${a.address}`;
+    const other = `pool/${b.address}`;
     assert.equal((await lb.ctl(['drain', server])).code, 0);
-    assert.equal((await lb.ctl(['disable', `pool/${b.address}`])).code, 0);
-    assert.equal((await lb.ctl(['enable', `pool/${b.address}`])).code, 0);
+    assert.equal((await lb.ctl(['disable', other])).code, 0);
+    assert.equal((await lb.ctl(['enable', other])).code, 0);
     lb.writeConfig(config('two'));
     const r = await lb.ctl(['reload']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await get(port)).headers['x-config'], 'two');
     const s = await statusJson();
     assert.equal(stateOf(s, server), 'drain');
-    assert.equal(stateOf(s, `pool/${b.address}`), 'enabled');
+    assert.equal(stateOf(s, other), 'enabled');
     assert.match((await lb.ctl(['status'])).stdout, new RegExp(`${server.replace(/\./g, '\\.')} +UP +drain `));
     assert.deepEqual(new Set(await served(6)), new Set(['b']));
     assert.equal((await lb.ctl(['enable', server])).code, 0);
+
+    // Disabled (maintenance) is kept across a reload the same way.
+    assert.equal((await lb.ctl(['disable', other])).code, 0);
+    lb.writeConfig(config('two-b'));
+    const again = await lb.ctl(['reload']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((await get(port)).headers['x-config'], 'two-b');
+    const after = await statusJson();
+    assert.equal(stateOf(after, other), 'disabled');
+    assert.equal(stateOf(after, server), 'enabled');
+    assert.match((await lb.ctl(['status'])).stdout, new RegExp(`${other.replace(/\./g, '\\.')} +\\S+ +disabled `));
+    const requestsOfB = b.count;
+    assert.deepEqual(new Set(await served(6)), new Set(['a']));
+    assert.equal(b.count, requestsOfB, 'no request reached the disabled server');
+    assert.equal((await lb.ctl(['enable', other])).code, 0);
+    assert.equal(stateOf(await statusJson(), other), 'enabled');
+    assert.deepEqual(new Set(await served(6)), new Set(['a', 'b']));
+  });
+
+  test('a server removed by a reload forgets its state: added again, it comes back enabled', async () => {
+    const server = `pool/${b.address}`;
+    assert.equal((await lb.ctl(['drain', server])).code, 0);
+    assert.deepEqual(new Set(await served(4)), new Set(['a']));
+    lb.writeConfig(config('gone', [a.address]));
+    const removed = await lb.ctl(['reload']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(stateOf(await statusJson(), server), undefined, 'no longer a server');
+    lb.writeConfig(config('back'));
+    const added = await lb.ctl(['reload']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.equal((await get(port)).headers['x-config'], 'back');
+    assert.equal(stateOf(await statusJson(), server), 'enabled');
+    const requestsOfB = b.count;
+    assert.deepEqual(new Set(await served(6)), new Set(['a', 'b']));
+    assert.ok(b.count > requestsOfB, 'the server added again takes requests');
   });
 
   test('reload: human output, accepted and rejected', async () => {
@@ -380,5 +427,58 @@ describe('malformed requests on the control socket', () => {
     // Several requests on one connection are each answered, with their ids.
     const both = await controlExchange(lb.socket, '{"id":1,"command":"status"}\n', 5000);
     assert.equal((JSON.parse(both.line) as { id: number; ok: boolean }).id, 1);
+  });
+});
+
+describe('runtime state of addresses found by DNS', () => {
+  test('kept while the host name stays configured, even while DNS leaves the address out; forgotten with the name', async () => {
+    const NAME = 'a.rustlb.test';
+    const dns = await startDnsServer();
+    dns.set(NAME, ['127.0.0.1']);
+    const dnsPort = await freePort();
+    const withName = (named: boolean): Record<string, unknown> => ({
+      global: { access_log: false, resolvers: [dns.address] },
+      frontends: [{ name: 'web', listen: `127.0.0.1:${dnsPort}`, protocol: 'http', backend: 'pool' }],
+      backends: [{ name: 'pool', resolve_interval: '200ms', servers: [...(named ? [{ address: `${NAME}:${a.port}` }] : []), { address: b.address }] }],
+    });
+    const d = await RustlbProcess.start({ config: withName(true), args: ['--no-watch'] });
+    try {
+      const server = `pool/127.0.0.1:${a.port}`;
+      const stateHere = async (): Promise<string | undefined> => {
+        const r = await d.ctl(['status', '--json']);
+        assert.equal(r.code, 0, r.stderr);
+        return stateOf(JSON.parse(r.stdout) as StatusJson, server);
+      };
+      const answers = async (n: number): Promise<Set<string>> => {
+        const out = new Set<string>();
+        for (let i = 0; i < n; i++) out.add((await get(dnsPort)).text.trim());
+        return out;
+      };
+      assert.equal(await stateHere(), 'enabled');
+      assert.equal((await d.ctl(['drain', server])).code, 0);
+
+      // The address drops out of the answers, then comes back: still drained.
+      dns.set(NAME, []);
+      await waitFor(async () => (await stateHere()) === undefined, 'the address to leave with the DNS answer');
+      dns.set(NAME, ['127.0.0.1']);
+      await waitFor(async () => (await stateHere()) !== undefined, 'the address to come back with the DNS answer');
+      assert.equal(await stateHere(), 'drain');
+      assert.deepEqual(await answers(6), new Set(['b']));
+
+      // The name leaves the configuration, then is added again: its address comes back enabled.
+      d.writeConfig(withName(false));
+      const removed = await d.ctl(['reload']);
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.equal(await stateHere(), undefined);
+      d.writeConfig(withName(true));
+      const added = await d.ctl(['reload']);
+      assert.equal(added.code, 0, added.stderr);
+      await waitFor(async () => (await stateHere()) !== undefined, 'the name to be resolved again');
+      assert.equal(await stateHere(), 'enabled');
+      assert.deepEqual(await answers(6), new Set(['a', 'b']));
+    } finally {
+      await d.dispose();
+      await dns.close();
+    }
   });
 });

@@ -36,12 +36,20 @@ export interface ServerStatus {
   readonly lastCheck: { readonly at: number; readonly ok: boolean; readonly reason: string | null } | null;
 }
 
+/** An operator's drain/disable of one server, and the configured entry it came from. */
+interface Admin {
+  readonly state: Exclude<AdminState, 'enabled'>;
+  readonly backend: string;
+  /** The configured address that produced the server: its host name when resolved by DNS. */
+  configured: string;
+}
+
 /**
  * Health, decided once for the whole cluster: one probe per server per interval in the
  * primary, passive failures from every worker counted together, rise/fall and cooldown
  * by the pure state machine, and the resulting server table pushed to workers by the
  * caller (`onChange`). Also holds the operators' drain/disable states, which survive
- * reloads.
+ * reloads as long as the server stays in the configuration (see `#pruneAdmin`).
  */
 export class HealthRunner {
   readonly #logger: Logger;
@@ -50,7 +58,7 @@ export class HealthRunner {
   readonly #scheduler = new JitteredScheduler();
   readonly membership = new Membership();
   readonly #servers = new Map<string, Tracked>();
-  readonly #admin = new Map<string, AdminState>();
+  readonly #admin = new Map<string, Admin>();
   #backends: readonly BackendConfig[] = [];
   #version = 0;
   #stopped = false;
@@ -83,6 +91,7 @@ export class HealthRunner {
       this.#servers.delete(key);
       this.#metrics.backendHealth.remove(t.member.backend, t.member.address);
     }
+    this.#pruneAdmin(wanted);
     for (const [key, { member, settings }] of wanted) {
       const t = this.#servers.get(key);
       if (t === undefined) {
@@ -99,11 +108,32 @@ export class HealthRunner {
     this.#changed();
   }
 
+  /**
+   * Forgets the drain/disable of servers gone from the configuration, so one removed by a
+   * reload and added again later comes back enabled. An address found by DNS is the
+   * configured host name's: its state is kept while that name stays in the backend, even
+   * while the address is missing from the answers (a pod not ready for a while, a DNS
+   * server that answers with a subset of the addresses), and forgotten with the name.
+   */
+  #pruneAdmin(wanted: ReadonlyMap<string, { member: Member }>): void {
+    for (const [key, a] of this.#admin) {
+      const m = wanted.get(key)?.member;
+      if (m !== undefined) {
+        // Two names of one backend can resolve to the same address: it follows whichever
+        // produces it now.
+        a.configured = m.configured;
+        continue;
+      }
+      const named = this.#backends.find((b) => b.name === a.backend)?.servers.some((s) => s.dns && s.address === a.configured) ?? false;
+      if (!named) this.#admin.delete(key);
+    }
+  }
+
   #schedule(key: string): void {
     const t = this.#servers.get(key);
     if (t === undefined || this.#stopped) return;
     // Maintenance (disable) pauses the probes; drain keeps them.
-    if (this.#admin.get(key) === 'disabled') {
+    if (this.#admin.get(key)?.state === 'disabled') {
       this.#scheduler.cancel(key);
       return;
     }
@@ -210,9 +240,10 @@ export class HealthRunner {
 
   /** drain / disable / enable of `BACKEND/ADDRESS`; false when no such server. */
   setAdmin(key: string, state: AdminState): boolean {
-    if (!this.#servers.has(key)) return false;
+    const t = this.#servers.get(key);
+    if (t === undefined) return false;
     if (state === 'enabled') this.#admin.delete(key);
-    else this.#admin.set(key, state);
+    else this.#admin.set(key, { state, backend: t.member.backend, configured: t.member.configured });
     this.#logger.info({ server: key, state }, 'server state set by operator');
     this.#schedule(key);
     this.#changed();
@@ -229,7 +260,7 @@ export class HealthRunner {
     for (const b of this.#backends) {
       backends[b.name] = this.membership.members(b).map((m) => {
         const t = this.#servers.get(m.key);
-        return entry(m, t?.health.healthy ?? true, this.#admin.get(m.key) ?? 'enabled');
+        return entry(m, t?.health.healthy ?? true, this.#admin.get(m.key)?.state ?? 'enabled');
       });
     }
     return { version: this.#version, backends };
@@ -242,7 +273,7 @@ export class HealthRunner {
       address: t.member.address,
       weight: t.member.weight,
       healthy: t.health.healthy,
-      admin: this.#admin.get(t.member.key) ?? 'enabled',
+      admin: this.#admin.get(t.member.key)?.state ?? 'enabled',
       lastError: t.health.lastError,
       lastCheck: t.lastCheck,
     }));
