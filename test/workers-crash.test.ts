@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { control, freePorts, httpLoad, type LogLine, metricValue, RustlbProcess } from '@rustlb/testkit';
+import { control, freePort, freePorts, get, httpLoad, type LogLine, metricValue, RustlbProcess, waitFor } from '@rustlb/testkit';
+import { WebSocket } from 'ws';
 import { alive, pidOfSlot, workerFixture } from './support/worker-fixture.js';
 
 // Worker crashes: replaced with capped exponential backoff and logged with their exit
-// signal; a crash loop shows in status and metrics and never takes the other workers
+// signal or code; a crash loop shows in status and metrics and never takes the other workers
 // down; deliberate stops are not crashes; and (the architecture rule) a worker killed
 // under load costs only the requests it had in flight: the kernel spreads connections
 // over the workers' shared socket (SCHED_NONE), so the others keep accepting.
@@ -130,5 +132,106 @@ describe('crashes', () => {
       'slot 0 to come back',
       10_000,
     );
+  });
+});
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A base for `--inspect-port`: node:cluster gives the n-th forked worker base + n, so the
+ * first worker (slot 0) would open its inspector on base + 1, which must be free.
+ */
+async function inspectBase(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = await freePort();
+    if (base < 65535 && (await canListen(base + 1))) return base;
+  }
+  throw new Error('no free port pair for the inspector');
+}
+
+/**
+ * Runs `expression` in a live process through its inspector (the DevTools protocol), as a
+ * debugger attached to it would. Resolves on the answer, or when the process goes away.
+ */
+function evaluateIn(url: string, expression: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`no answer from the inspector at ${url}`));
+    }, 10_000);
+    const done = () => {
+      clearTimeout(timer);
+      ws.close();
+      resolve();
+    };
+    ws.once('open', () => ws.send(JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression } })));
+    ws.on('message', (data) => {
+      if ((JSON.parse(String(data)) as { id?: number }).id === 1) done();
+    });
+    ws.once('close', done);
+    ws.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+describe('a worker that exits with a code', () => {
+  let lb: RustlbProcess;
+  let httpPort: number;
+
+  before(async () => {
+    const [h, t] = (await freePorts(2)) as [number, number];
+    httpPort = h;
+    // Only where a worker's inspector listens once it is asked to (SIGUSR1): nothing else changes.
+    const base = await inspectBase();
+    lb = await RustlbProcess.start({ config: config(h, t), env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --inspect-port=${base}`.trim() } });
+  });
+
+  after(async () => {
+    await lb?.dispose();
+  });
+
+  test('an uncaught exception: exit code 1 logged as a crash (code 1, no signal), and the worker is respawned', async () => {
+    const victim = pidOfSlot(lb, 0);
+    const survivor = pidOfSlot(lb, 1);
+    // The real path to a non-zero exit: an exception nothing catches reaches the worker's
+    // uncaughtException handler, which logs it and exits 1. A debugger attached from outside
+    // (SIGUSR1 opens the inspector) throws one on a later turn of the event loop.
+    process.kill(victim, 'SIGUSR1');
+    const url = (await waitFor(() => /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/.exec(lb.stderr)?.[1], "the worker's inspector")) as string;
+    await evaluateIn(url, "setImmediate(() => { throw new Error('thrown by the debugger'); })");
+
+    const fatal = await lb.waitForLog((l) => l.msg === 'worker crashed (uncaught exception)' && l.worker === 0, 'the worker to log its crash');
+    assert.equal(fatal.level, 'fatal');
+    assert.equal((fatal.err as { message?: string } | undefined)?.message, 'thrown by the debugger');
+    const died = await lb.waitForLog((l) => l.msg === 'worker died unexpectedly; respawning' && l.workerPid === victim, 'the crash line');
+    assert.equal(died.code, 1);
+    assert.equal(died.signal, null);
+    assert.equal(died.level, 'error');
+    assert.equal(died.respawnInMs, 100);
+    assert.ok(!lb.logs.some((l) => l.msg === 'worker exited' && l.workerPid === victim), 'not taken for a deliberate stop');
+
+    const respawned = await lb.waitForLog((l) => l.msg === 'worker respawned' && l.replaces === victim, 'the respawn');
+    await lb.waitForLog((l) => l.msg === 'worker ready' && l.workerPid === respawned.workerPid, 'the new worker to be ready');
+    assert.ok(alive(survivor), 'the other worker was not touched');
+    await lb.waitReady();
+    assert.equal(metricValue(await lb.metrics(), 'rustlb_worker_restarts_total'), 1);
+    const s = await status(lb);
+    assert.deepEqual(
+      s.workers.map((w) => [w.slot, w.restarts, w.lastExit, w.crashLoop]),
+      [
+        [0, 1, 'code 1', false],
+        [1, 0, null, false],
+      ],
+    );
+    for (let i = 0; i < 4; i++) assert.equal((await get(httpPort)).status, 200);
   });
 });
