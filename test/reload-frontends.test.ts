@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { freePorts, get, type HttpUpstream, RustlbProcess, startHttpUpstream, startTcpUpstream, type TcpUpstream, waitFor } from '@rustlb/testkit';
+import {
+  freePorts,
+  get,
+  type HttpUpstream,
+  RawConnection,
+  RustlbProcess,
+  startHttpUpstream,
+  startTcpUpstream,
+  type TcpUpstream,
+  waitFor,
+} from '@rustlb/testkit';
 
 // Frontends across reloads: added ones listen once rustlb-ctl returns; removed ones stop
 // accepting at once while what they carry finishes; a changed `listen` is a removal
@@ -104,9 +114,15 @@ test('added HTTP and TCP frontends listen as soon as the reload returns', async 
   s.destroy();
 });
 
-test('a removed frontend stops accepting at once; its in-flight request and TCP session finish', async () => {
+test('a removed frontend stops accepting at once; its in-flight request and TCP session finish; its idle keep-alive connection closes', async () => {
   const session = await openSession(2);
   assert.equal(await echoOn(session, 'before'), 'before');
+  // A keep-alive connection with one finished request, idle when the reload comes.
+  const idle = await RawConnection.open(ports[1] as number);
+  idle.write('GET / HTTP/1.1\r\nHost: rustlb.test\r\n\r\n');
+  const first = await idle.read();
+  assert.equal(first.status, 200);
+  assert.notEqual(first.headers.connection, 'close');
   const seen = web.requests.length;
   const inFlight = get(ports[1] as number, { path: '/hold', timeoutMs: 15_000 });
   await waitFor(() => web.requests.length > seen && held.length > 0, 'the request to reach the upstream');
@@ -114,6 +130,9 @@ test('a removed frontend stops accepting at once; its in-flight request and TCP 
   const r = await reload([http('one', 0)]);
   assert.equal(r.code, 0);
   assert.deepEqual(r.changes, ['frontend two removed', 'frontend three removed']);
+  // Well before shutdown_timeout (30s): nothing is in flight on it, so nothing to wait for.
+  assert.equal(await idle.waitClosed(3000), true, 'the idle keep-alive connection is closed');
+  assert.equal(idle.pending.length, 0, 'closed without a response');
   assert.equal(await accepts(1), false, 'the removed HTTP frontend refuses new connections');
   assert.equal(await accepts(2), false, 'the removed TCP frontend refuses new connections');
   // What they carried goes on.
