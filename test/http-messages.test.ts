@@ -1,13 +1,15 @@
 // HTTP/1.1 message handling through the proxy (issue 4): Expect: 100-continue, bodiless
 // responses keeping keep-alive in sync, pipelining, chunked bodies both ways, a 50 MiB
-// stream, upstream framing errors, trailers, and WebSocket tunnelling.
+// stream, backpressure from a client that stops reading, upstream framing errors,
+// trailers, and WebSocket tunnelling.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { after, before, test } from 'node:test';
 import {
   freePorts,
   type HttpUpstream,
+  once,
   RawConnection,
   type RawHttpUpstream,
   RustlbProcess,
@@ -376,6 +378,67 @@ test('a 50 MiB streamed response and a 20 MiB streamed upload arrive intact', as
     });
     assert.equal(upload, sha256(Array.from({ length: 20 }, () => block)));
   } finally {
+    node.handler = null;
+  }
+});
+
+test('backpressure: a client that stops reading a 64 MiB response stalls the upstream (bounded buffering); all of it arrives once it reads again', async () => {
+  const total = 64;
+  const expected = sha256(Array.from({ length: total }, () => block));
+  let sent = 0;
+  let waiting = false;
+  let lastWriteAt = 0;
+  node.handler = (_req, res) => {
+    res.writeHead(200, { 'content-length': total * MIB });
+    const pump = () => {
+      waiting = false;
+      while (sent < total) {
+        sent++;
+        lastWriteAt = performance.now();
+        if (!res.write(block)) {
+          waiting = true;
+          res.once('drain', pump);
+          return;
+        }
+      }
+      res.end();
+    };
+    pump();
+  };
+  const req = httpRequest({ host: '127.0.0.1', port: main, path: '/paused', agent: false });
+  try {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      req.once('response', resolve);
+      req.once('error', reject);
+      req.end();
+    });
+    assert.equal(res.statusCode, 200);
+    const h = createHash('sha256');
+    let length = 0;
+    const onData = (c: Buffer) => {
+      h.update(c);
+      length += c.length;
+    };
+    // Read the first bytes, then stop reading.
+    res.on('data', onData);
+    await waitFor(() => length > 0, 'the first body bytes');
+    res.pause();
+    // The upstream's writes stop returning true and nothing moves for a while: every buffer
+    // on the way (client, proxy, upstream) is full and the proxy stopped reading upstream.
+    const outcome = await waitFor(
+      () => (sent === total ? 'everything written' : waiting && performance.now() - lastWriteAt > 750 ? 'stalled' : false),
+      'the upstream to stall',
+      30_000,
+    );
+    assert.equal(outcome, 'stalled', `the upstream wrote all ${total} MiB while the client was not reading`);
+    assert.ok(sent <= total / 2, `${sent} MiB written by the upstream while the client read ${(length / MIB).toFixed(1)} MiB`);
+    const ended = once(res, 'end', 60_000);
+    res.resume();
+    await ended;
+    assert.equal(length, total * MIB);
+    assert.equal(h.digest('hex'), expected);
+  } finally {
+    req.destroy();
     node.handler = null;
   }
 });
