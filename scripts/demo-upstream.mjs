@@ -18,5 +18,12 @@ const server = createServer((req, res) => {
     res.end(body);
   });
 });
-server.listen(port, '127.0.0.1', () => console.log(`${name} listening on 127.0.0.1:${port}`));
-for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => server.close(() => process.exit(0)));
+server.listen(port, '127.0.0.1', () => console.log(`${name} listening on 127.0.0.1:${port} (pid ${process.pid})`));
+for (const s of ['SIGINT', 'SIGTERM']) {
+  process.on(s, () =>
+    server.close(() => {
+      console.log(`${name} stopped`);
+      process.exit(0);
+    }),
+  );
+}
