@@ -1,5 +1,6 @@
 // The TCP proxy (issue 4): bytes both ways unchanged, half-close honoured, refused and
-// black-holed upstreams, idle timeout, and both sides closed when either fails.
+// black-holed upstreams, idle timeout, both sides closed when either fails, and round
+// robin over new sessions.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
@@ -174,6 +175,47 @@ test('both sides are closed when the client goes away', async () => {
   await waitFor(() => echo.open === 1, 'one upstream connection');
   s.socket.destroy();
   await waitFor(() => echo.open === 0, 'the upstream connection closed');
+});
+
+test('round robin: with one worker, 10 sessions alternate strictly between two upstreams (5/5)', async () => {
+  // Each upstream greets every connection with its name: the session says who served it.
+  const named = await Promise.all(
+    ['one', 'two'].map(async (name) => {
+      const u = await startTcpUpstream();
+      u.onConnection = (socket) => socket.write(name);
+      return u;
+    }),
+  );
+  const port = (await freePorts(1))[0] as number;
+  const rr = await RustlbProcess.start({
+    workers: 1,
+    config: {
+      global: { access_log: false },
+      frontends: [{ name: 'rr', listen: `127.0.0.1:${port}`, protocol: 'tcp', backend: 'named', algorithm: 'round_robin' }],
+      backends: [{ name: 'named', servers: named.map((u) => ({ address: u.address })), health_check: QUIET }],
+    },
+  });
+  try {
+    const served: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const s = await open(port);
+      const name = await waitFor(
+        () => {
+          const got = Buffer.concat(s.received).toString();
+          return got === 'one' || got === 'two' ? got : null;
+        },
+        `the greeting of session ${i + 1}`,
+        5000,
+      );
+      served.push(name);
+      s.socket.destroy();
+    }
+    assert.equal(served.filter((n) => n === 'one').length, 5, served.join(' '));
+    for (let i = 1; i < served.length; i++) assert.notEqual(served[i], served[i - 1], `not alternating: ${served.join(' ')}`);
+  } finally {
+    await rr.dispose();
+    await Promise.all(named.map((u) => u.close()));
+  }
 });
 
 test('no worker crashed on the way', () => {
