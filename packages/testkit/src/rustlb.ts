@@ -18,7 +18,8 @@ export type LogLine = Record<string, unknown> & { msg?: string; level?: string }
 export interface RustlbOptions {
   /** The YAML document as an object; metrics address and control socket are filled in when absent. */
   readonly config: Record<string, unknown>;
-  readonly workers?: number;
+  /** `--workers` (default 2); null leaves the option out, so `global.workers` decides. */
+  readonly workers?: number | null;
   readonly args?: readonly string[];
   readonly env?: Record<string, string>;
   /** Wait for /readyz 200 before resolving (default true). */
@@ -98,7 +99,8 @@ export class RustlbProcess {
     admin.socket ??= join(dir, 'rustlb.sock');
     const configFile = join(dir, 'rustlb.yaml');
     writeFileSync(configFile, stringify(config));
-    const child = spawn(process.execPath, [RUSTLB_BIN, '--config', configFile, '--workers', String(options.workers ?? 2), ...(options.args ?? [])], {
+    const workers = options.workers === null ? [] : ['--workers', String(options.workers ?? 2)];
+    const child = spawn(process.execPath, [RUSTLB_BIN, '--config', configFile, ...workers, ...(options.args ?? [])], {
       cwd: ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
