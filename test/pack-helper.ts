@@ -1,7 +1,8 @@
 // Packs the repository with `npm pack` and installs the tarball globally into a
-// temporary prefix, as a user would with `npm install -g rustlb-<version>.tgz`. Shared
-// by test/package.test.ts and test/deploy-docker.test.ts (the image installs the same
-// tarball the same way). Not a test file itself.
+// temporary prefix, as a user would with `npm install -g rustlb-<version>.tgz`, for
+// test/package.test.ts (whose last test also runs the container image's command against
+// it: the image installs the same tarball the same way); `run` serves test/docs.test.ts
+// too. Not a test file itself.
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
