@@ -1,4 +1,4 @@
-// Kubernetes probes on the metrics address (SPEC §3): /livez (= /healthz) never depends
+// Kubernetes probes on the metrics address (SPEC §3): /livez (= /healthz) follows the primary's event loop and never depends
 // on backends, /readyz follows start-up, config acknowledgement, bound frontends and drain; both answer JSON
 // with a reason, ?verbose lists each check, and they answer fast.
 import assert from 'node:assert/strict';
@@ -321,6 +321,51 @@ describe('a frontend the workers could not bind', () => {
     assert.deepEqual((JSON.parse(again.stdout) as { warnings: string[] }).warnings, []);
     assert.deepEqual(await probe(lb.metricsPort, '/readyz'), { status: 200, body: { status: 'ready', reason: 'all checks passed' }, type: 'application/json' });
     assert.equal((await get(extraPort)).status, 200);
+  });
+});
+
+describe("liveness and the primary's event loop", () => {
+  test('/livez answers 503 naming the event loop after the primary stalled for over 5 s, and 200 once it runs again', async () => {
+    const up = await upstream('e');
+    const port = await freePort();
+    const lb = await RustlbProcess.start({
+      config: {
+        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
+        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
+      },
+      workers: 1,
+    });
+    cleanup.push(() => lb.dispose());
+    const pid = lb.child.pid as number;
+    // A stopped process is an event loop that does not turn: the stall is real, not simulated inside.
+    process.kill(pid, 'SIGSTOP');
+    let pending: Promise<Awaited<ReturnType<typeof get>>>;
+    try {
+      const stoppedAt = performance.now();
+      // Sent now, this probe waits in the listen backlog until the loop turns again.
+      pending = get(lb.metricsPort, { path: '/livez?verbose', timeoutMs: 20_000 });
+      // The threshold is a duration: nothing but time passing can cross it.
+      await waitFor(() => performance.now() - stoppedAt > 6_000, 'the primary to have been stopped for 6 s', 10_000, 100);
+      // The workers are separate processes: traffic does not wait for the primary.
+      assert.equal((await get(port, { timeoutMs: 2000 })).status, 200);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const stalled = await pending;
+    const body = JSON.parse(stalled.text) as ProbeBody;
+    assert.equal(stalled.status, 503, stalled.text);
+    assert.equal(body.status, 'not live');
+    const m = /^event-loop: lag (\d+)ms$/.exec(body.reason);
+    assert.ok(m !== null, body.reason);
+    assert.ok(Number(m[1]) > 5000, body.reason);
+    assert.deepEqual(
+      body.checks?.map((c) => [c.name, c.ok]),
+      [
+        ['event-loop', false],
+        ['workers', true],
+      ],
+    );
+    await waitFor(async () => (await probe(lb.metricsPort, '/livez')).status === 200, '/livez 200 once the loop turns on time again', 5_000, 50);
   });
 });
 
