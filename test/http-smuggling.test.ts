@@ -1,6 +1,7 @@
 // Malformed and ambiguous requests (issue 4): every smuggling shape is answered 400 and
 // not one byte of it reaches an upstream; oversized heads 431 (the limit is per
-// frontend); a slow head 408 within http.timeouts.client_header; h2c never honoured.
+// frontend); a slow head 408 within http.timeouts.client_header (a silent close on a reused
+// keep-alive connection); h2c never honoured.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { freePorts, RawConnection, type RawHttpUpstream, RustlbProcess, raw, startRawHttpUpstream, statuses } from '@rustlb/testkit';
@@ -223,6 +224,36 @@ test('a head that is not complete within http.timeouts.client_header gets 408 an
   );
   // A prompt request on the same frontend is unaffected.
   assert.equal(await statusOf(slow, `GET /fast HTTP/1.1\r\n${H}\r\n`), 200);
+});
+
+test('slowloris on a reused keep-alive connection: closed after about http.timeouts.client_header, silently, nothing sent upstream', async () => {
+  const conn = await RawConnection.open(slow);
+  try {
+    conn.write(`GET /good HTTP/1.1\r\n${H}\r\n`);
+    assert.equal((await conn.read()).status, 200);
+    const bytesBefore = up.bytesReceived;
+    const started = Date.now();
+    conn.write(`GET /slowloris-reused HTTP/1.1\r\n${H}`);
+    const drip = setInterval(() => {
+      if (!conn.ended) conn.write('X-Drip: 1\r\n');
+    }, 100);
+    try {
+      assert.ok(await conn.waitClosed(5000), 'the connection is closed');
+    } finally {
+      clearInterval(drip);
+    }
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 500 && elapsed < 2500, `closed after ${elapsed} ms (client_header 600ms)`);
+    // A close, not a 408: see docs/http-proxy.md (a reused connection closes like nginx's).
+    assert.equal(conn.pending.length, 0, conn.pending.toString('latin1'));
+    assert.equal(up.bytesReceived, bytesBefore, 'bytes of the stalled request reached the upstream');
+    assert.equal(
+      up.requests.some((r) => r.path === '/slowloris-reused'),
+      false,
+    );
+  } finally {
+    conn.destroy();
+  }
 });
 
 test('no worker crashed on the way', () => {

@@ -192,7 +192,9 @@ export class HttpFrontend {
       return;
     }
     if (socket.bytesWritten > 0 && code === 'RLB_ERR_CLIENT_TIMEOUT') {
-      // An idle keep-alive connection that started a request and stalled: just close it.
+      // A keep-alive connection that started its next request and stalled: close it without
+      // a 408, as nginx does. Clients read a close on a reused connection as the keep-alive
+      // race and may retry; a 408 would be a final answer (docs/http-proxy.md).
       socket.destroy();
       return;
     }
