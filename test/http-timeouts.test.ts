@@ -1,6 +1,7 @@
 // Per-frontend HTTP timeouts and limits (issue 4, SPEC §3): client_idle, upstream_idle,
-// max_connections (beyond it connections wait, they are not refused). client_header,
-// connect and response are in http-smuggling and http-failures.
+// max_connections (beyond it connections wait, they are not refused; the workers' shares
+// add up to it exactly). client_header, connect and response are in http-smuggling and
+// http-failures.
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, test } from 'node:test';
@@ -19,11 +20,17 @@ let upShort: RawHttpUpstream;
 let upLong: RawHttpUpstream;
 let held: HttpUpstream;
 let lb: RustlbProcess;
+/** The same build with the primary handing connections to the workers in turn (SCHED_RR). */
+let rr: RustlbProcess;
 let idleFe: number;
 let shortFe: number;
 let longFe: number;
 let limitedFe: number;
 let openFe: number;
+let oneFe: number;
+let rrThreeFe: number;
+let rrOneFe: number;
+let rrOpenFe: number;
 
 const QUIET = { interval: '1h', unhealthy_threshold: 1000 };
 
@@ -31,7 +38,17 @@ before(async () => {
   upShort = await startRawHttpUpstream();
   upLong = await startRawHttpUpstream();
   held = await startHttpUpstream('held');
-  [idleFe, shortFe, longFe, limitedFe, openFe] = (await freePorts(5)) as [number, number, number, number, number];
+  [idleFe, shortFe, longFe, limitedFe, openFe, oneFe, rrThreeFe, rrOneFe, rrOpenFe] = (await freePorts(9)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   lb = await RustlbProcess.start({
     config: {
       global: { access_log: false },
@@ -41,6 +58,7 @@ before(async () => {
         { name: 'long', listen: `127.0.0.1:${longFe}`, protocol: 'http', backend: 'long' },
         { name: 'limited', listen: `127.0.0.1:${limitedFe}`, protocol: 'http', backend: 'held', max_connections: 2 },
         { name: 'open', listen: `127.0.0.1:${openFe}`, protocol: 'http', backend: 'held' },
+        { name: 'one', listen: `127.0.0.1:${oneFe}`, protocol: 'http', backend: 'held', max_connections: 1 },
       ],
       backends: [
         { name: 'short', servers: [{ address: upShort.address }], health_check: QUIET },
@@ -49,10 +67,26 @@ before(async () => {
       ],
     },
   });
+  // With the default SCHED_NONE the kernel may hand nearly every connection to one worker;
+  // taking turns, each worker's share of max_connections is filled every time.
+  rr = await RustlbProcess.start({ env: { NODE_CLUSTER_SCHED_POLICY: 'rr' }, config: rrConfig(1) });
 });
 
+/** The SCHED_RR instance's configuration, with the `one` frontend's max_connections. */
+function rrConfig(oneMax: number): Record<string, unknown> {
+  return {
+    global: { access_log: false },
+    frontends: [
+      { name: 'three', listen: `127.0.0.1:${rrThreeFe}`, protocol: 'http', backend: 'held', max_connections: 3 },
+      { name: 'one', listen: `127.0.0.1:${rrOneFe}`, protocol: 'http', backend: 'held', max_connections: oneMax },
+      { name: 'open', listen: `127.0.0.1:${rrOpenFe}`, protocol: 'http', backend: 'held' },
+    ],
+    backends: [{ name: 'held', servers: [{ address: held.address }], health_check: QUIET }],
+  };
+}
+
 after(async () => {
-  await lb?.dispose();
+  await Promise.all([lb?.dispose(), rr?.dispose()]);
   await Promise.all([upShort?.close(), upLong?.close(), held?.close()]);
 });
 
@@ -147,4 +181,75 @@ test('max_connections: beyond the limit connections wait (not refused) and are s
     held.handler = null;
     for (const res of waiting) res.end();
   }
+});
+
+/**
+ * Opens `n` connections to `port` one after the other, one request on each, then answers
+ * the requests one at a time as they reach the upstream (each client closes after its
+ * answer, freeing its slot for a waiting connection). Returns the most requests the
+ * upstream held at once: the most connections the whole cluster admitted at once.
+ */
+async function peakThrough(port: number, controlPort: number, n: number, tag: string): Promise<number> {
+  const waiting: ServerResponse[] = [];
+  let peak = 0;
+  held.handler = (req, res) => {
+    if (!(req.url ?? '').startsWith(`/${tag}-`)) {
+      res.end('other');
+      return;
+    }
+    waiting.push(res);
+    peak = Math.max(peak, waiting.length);
+  };
+  const conns: RawConnection[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const c = await RawConnection.open(port);
+      conns.push(c);
+      c.write(`GET /${tag}-${i} HTTP/1.1\r\nHost: t.test\r\n\r\n`);
+    }
+    // A request through a frontend without a limit, sent after them, answered: the workers
+    // have had time to pass on whatever they admitted before the first answer frees a slot.
+    const control = await RawConnection.open(controlPort);
+    control.write('GET /control HTTP/1.1\r\nHost: t.test\r\n\r\n');
+    assert.equal((await control.read()).status, 200);
+    control.destroy();
+    for (let served = 0; served < n; served++) {
+      await waitFor(() => waiting.length > 0, `request ${served + 1} of ${n} to be admitted`);
+      const res = waiting.shift() as ServerResponse;
+      const url = (res.req.url ?? '').slice(1);
+      res.end(url);
+      const conn = conns[Number(url.slice(url.lastIndexOf('-') + 1))] as RawConnection;
+      assert.equal((await conn.read()).body.toString(), url);
+      conn.destroy();
+    }
+    return peak;
+  } finally {
+    held.handler = null;
+    for (const res of waiting) res.end();
+    for (const c of conns) c.destroy();
+  }
+}
+
+test('max_connections is cluster-wide: 3 over 2 workers is 2 + 1, never 4 at once; every connection is served in turn', async () => {
+  const peak = await peakThrough(rrThreeFe, rrOpenFe, 16, 'three');
+  assert.equal(peak, 3, `${peak} connections served at once with max_connections 3`);
+});
+
+test('max_connections below the worker count: 1 over 2 workers is served one at a time and no connection waits forever', async () => {
+  // The second worker's share is 0: it does not listen on the frontend at all, so no
+  // connection queues behind a limit that never frees; the first worker takes them all.
+  assert.equal(await peakThrough(rrOneFe, rrOpenFe, 8, 'one-rr'), 1);
+  assert.equal(await peakThrough(oneFe, openFe, 8, 'one'), 1);
+});
+
+test('max_connections reloaded across the worker count: the second worker listens again when its share becomes 1, and stops at 0', async () => {
+  const reload = async (oneMax: number) => {
+    rr.writeConfig(rrConfig(oneMax));
+    const r = await rr.ctl(['reload', '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  };
+  await reload(3);
+  assert.equal(await peakThrough(rrOneFe, rrOpenFe, 12, 'up'), 3);
+  await reload(1);
+  assert.equal(await peakThrough(rrOneFe, rrOpenFe, 8, 'down'), 1);
 });

@@ -3,6 +3,7 @@ import type { BindFailure } from '@rustlb/core/ipc';
 import type { ProxyContext } from './context.js';
 import { HttpFrontend } from './http/http-frontend.js';
 import { HttpState } from './http/http-state.js';
+import type { WorkerSlot } from './listener.js';
 import { ProxyTables } from './tables.js';
 import { TcpFrontend, TcpState } from './tcp/tcp-frontend.js';
 
@@ -24,7 +25,8 @@ function sameSocket(a: FrontendConfig, b: FrontendConfig): boolean {
 export class DataPlane {
   readonly ctx: ProxyContext;
   readonly #offset: number;
-  readonly #workers: number;
+  /** This worker's slot: each frontend's `max_connections` share depends on it. */
+  readonly #worker: WorkerSlot;
   #tables: ProxyTables | null = null;
   readonly #frontends = new Map<string, Frontend>();
   /** Removed frontends finishing their connections, with the time they must be gone by. */
@@ -34,7 +36,7 @@ export class DataPlane {
   constructor(ctx: ProxyContext, offset: number, workers: number) {
     this.ctx = ctx;
     this.#offset = offset;
-    this.#workers = workers;
+    this.#worker = { slot: offset, workers };
   }
 
   get tables(): ProxyTables | null {
@@ -64,13 +66,13 @@ export class DataPlane {
     for (const f of config.frontends) {
       const existing = this.#frontends.get(f.name);
       if (existing !== undefined) {
-        this.#update(existing, f, tables);
+        starting.push(this.#update(existing, f, tables));
         continue;
       }
       const fe = this.#create(f, tables);
       this.#frontends.set(f.name, fe);
       starting.push(
-        fe.listen(this.#workers).catch((err: unknown) => {
+        fe.listen(this.#worker).catch((err: unknown) => {
           this.#frontends.delete(f.name);
           fe.destroy();
           const details = err instanceof RustlbError ? err.details : undefined;
@@ -89,7 +91,7 @@ export class DataPlane {
     const next = tables.withTopology(topology);
     if (next === tables) return;
     this.#tables = next;
-    for (const fe of this.#frontends.values()) this.#update(fe, fe.state.frontend, next);
+    for (const fe of this.#frontends.values()) void this.#update(fe, fe.state.frontend, next);
   }
 
   /** In-flight counts of the other workers, for least_connections. */
@@ -105,9 +107,14 @@ export class DataPlane {
       : new TcpFrontend(this.ctx, new TcpState(f, tables, this.ctx.metrics));
   }
 
-  #update(fe: Frontend, f: FrontendConfig, tables: ProxyTables): void {
-    if (fe instanceof HttpFrontend) fe.update(new HttpState(f, tables, this.ctx.metrics), this.#workers);
-    else fe.update(new TcpState(f, tables, this.ctx.metrics), this.#workers);
+  /** Resolves once the frontend listens again if a reload raised its share from 0 (never rejects). */
+  #update(fe: Frontend, f: FrontendConfig, tables: ProxyTables): Promise<void> {
+    const listening =
+      fe instanceof HttpFrontend
+        ? fe.update(new HttpState(f, tables, this.ctx.metrics), this.#worker)
+        : fe.update(new TcpState(f, tables, this.ctx.metrics), this.#worker);
+    // The other workers hold the address, so this is not expected; they go on accepting.
+    return listening.catch((err: unknown) => this.ctx.logger.warn({ err, frontend: f.name }, 'frontend cannot listen again in this worker'));
   }
 
   #retire(fe: Frontend, timeoutMs: number): void {

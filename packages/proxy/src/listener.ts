@@ -22,11 +22,30 @@ function ignoreError(): void {}
 /** Beyond this many waiting connections a worker closes new ones (the kernel backlog is full too by then). */
 const MAX_QUEUE = 1024;
 
+/** Which worker this is (0-based) of how many. */
+export interface WorkerSlot {
+  readonly slot: number;
+  readonly workers: number;
+}
+
+/**
+ * This worker's part of a cluster-wide `max_connections` (null: no limit). The parts add
+ * up to exactly `max`: every worker gets `floor(max / workers)` and the first
+ * `max % workers` slots one more (rounding each up would admit more than `max` in all).
+ * With fewer connections than workers, the last slots get 0: they do not accept at all.
+ */
+export function workerShare(max: number | null, worker: WorkerSlot): number | null {
+  if (max === null) return null;
+  return Math.floor(max / worker.workers) + (worker.slot < max % worker.workers ? 1 : 0);
+}
+
 /**
  * The listening socket of one frontend in one worker (shared with the other workers
  * through node:cluster). Accepts connections paused and hands them to the frontend;
  * with `max_connections`, connections beyond the limit wait, unread, until a slot
- * frees, as they would in the kernel backlog.
+ * frees, as they would in the kernel backlog. With a limit of 0 the worker does not
+ * listen at all: a connection it accepted could never be admitted, while the kernel (or
+ * the cluster primary) hands every connection to the workers that do listen.
  */
 export class FrontendListener {
   readonly server: OwnedServer;
@@ -35,6 +54,12 @@ export class FrontendListener {
   #limit: number | null = null;
   #open = 0;
   readonly #queue: Socket[] = [];
+  /** Where to listen, once `listen` was called (kept to listen again when a limit of 0 is raised). */
+  #where: { address: HostPort; frontend: string } | null = null;
+  /** Listening or about to. */
+  #accepting = false;
+  /** `close` was called: never listen again. */
+  #stopped = false;
 
   /** `accept` gets each admitted connection; `closed`, if given, hears when one closes. */
   constructor(accept: (socket: Socket) => void, closed: ((socket: Socket) => void) | null = null) {
@@ -54,8 +79,18 @@ export class FrontendListener {
   }
 
   listen(address: HostPort, frontend: string): Promise<void> {
+    this.#where = { address, frontend };
+    // Another worker (slot 0 always has a share) listens and reports a bind failure.
+    if (this.#limit === 0) return Promise.resolve();
+    return this.#bind();
+  }
+
+  #bind(): Promise<void> {
+    const { address, frontend } = this.#where as { address: HostPort; frontend: string };
+    this.#accepting = true;
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
+        this.#accepting = false;
         const where = address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
         const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
         reject(
@@ -73,10 +108,25 @@ export class FrontendListener {
     });
   }
 
-  /** Connections this worker may have open at once (null: no limit). */
-  setLimit(limit: number | null): void {
+  /**
+   * Connections this worker may have open at once (null: no limit; 0: do not listen).
+   * Resolves once the worker listens again, when a reload raised its share from 0.
+   */
+  setLimit(limit: number | null): Promise<void> {
     this.#limit = limit;
     this.#admitWaiting();
+    if (limit === 0) this.#stopListening();
+    // The address is the one the other workers hold already (slot 0 always has a share).
+    else if (!this.#accepting && this.#where !== null && !this.#stopped) return this.#bind();
+    return Promise.resolve();
+  }
+
+  /** No new connections; the admitted ones go on, waiting ones (never to be admitted here) are closed. */
+  #stopListening(): void {
+    for (const s of this.#queue.splice(0)) s.destroy();
+    if (!this.#accepting) return;
+    this.#accepting = false;
+    if (this.server.listening) this.server.close();
   }
 
   get open(): number {
@@ -85,6 +135,8 @@ export class FrontendListener {
 
   /** Stops accepting; connections already admitted go on, waiting ones are closed. */
   close(): Promise<void> {
+    this.#stopped = true;
+    this.#accepting = false;
     for (const s of this.#queue.splice(0)) s.destroy();
     return new Promise((resolve) => {
       if (!this.server.listening) return resolve();

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { type ErrorCode, normalizeIp } from '@rustlb/core';
 import { logHttpAccess } from '@rustlb/telemetry';
 import type { ProxyContext } from '../context.js';
-import { FrontendListener } from '../listener.js';
+import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
 import { rawErrorResponse, statusOf } from './error-page.js';
 import { Exchange, exchangeOf, unaccountedBytes } from './exchange.js';
 import type { HttpState } from './http-state.js';
@@ -92,13 +92,16 @@ export class HttpFrontend {
     return this.state.frontend.name;
   }
 
-  listen(workers: number): Promise<void> {
-    this.#applyLimit(workers);
+  listen(worker: WorkerSlot): Promise<void> {
+    this.#applyLimit(worker);
     return this.#listener.listen(this.state.frontend.listen, this.name);
   }
 
-  /** A new generation for this frontend (same name, protocol and address). */
-  update(state: HttpState, workers: number): void {
+  /**
+   * A new generation for this frontend (same name, protocol and address). Resolves once
+   * the frontend listens again, if its `max_connections` share was raised from 0.
+   */
+  update(state: HttpState, worker: WorkerSlot): Promise<void> {
     // Open connections are counted under the frontend's default backend: when that
     // changes, they move with it (closes decrement the current one).
     const before = this.state.fallback.metrics;
@@ -118,12 +121,11 @@ export class HttpFrontend {
       server.connectionsCheckingInterval = interval;
       server.emit('listening');
     }
-    this.#applyLimit(workers);
+    return this.#applyLimit(worker);
   }
 
-  #applyLimit(workers: number): void {
-    const max = this.state.frontend.maxConnections;
-    this.#listener.setLimit(max === null ? null : Math.max(1, Math.ceil(max / workers)));
+  #applyLimit(worker: WorkerSlot): Promise<void> {
+    return this.#listener.setLimit(workerShare(this.state.frontend.maxConnections, worker));
   }
 
   /** Client connections open now (including upgraded ones). */

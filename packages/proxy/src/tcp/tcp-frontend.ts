@@ -3,7 +3,7 @@ import type { Balancer } from '@rustlb/balancer';
 import { type ErrorCode, type FrontendConfig, normalizeIp } from '@rustlb/core';
 import { logTcpAccess, type MetricsTarget, type WorkerMetrics } from '@rustlb/telemetry';
 import type { ProxyContext } from '../context.js';
-import { FrontendListener } from '../listener.js';
+import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
 import type { ServerSlot } from '../server-slot.js';
 import type { BackendTable, ProxyTables } from '../tables.js';
 
@@ -228,19 +228,19 @@ export class TcpFrontend {
     return this.state.frontend.name;
   }
 
-  listen(workers: number): Promise<void> {
-    this.#applyLimit(workers);
+  listen(worker: WorkerSlot): Promise<void> {
+    this.#applyLimit(worker);
     return this.#listener.listen(this.state.frontend.listen, this.name);
   }
 
-  update(state: TcpState, workers: number): void {
+  /** Resolves once the frontend listens again, if its `max_connections` share was raised from 0. */
+  update(state: TcpState, worker: WorkerSlot): Promise<void> {
     this.state = state;
-    this.#applyLimit(workers);
+    return this.#applyLimit(worker);
   }
 
-  #applyLimit(workers: number): void {
-    const max = this.state.frontend.maxConnections;
-    this.#listener.setLimit(max === null ? null : Math.max(1, Math.ceil(max / workers)));
+  #applyLimit(worker: WorkerSlot): Promise<void> {
+    return this.#listener.setLimit(workerShare(this.state.frontend.maxConnections, worker));
   }
 
   get openConnections(): number {
