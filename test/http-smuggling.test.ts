@@ -77,7 +77,8 @@ const SHAPES: Record<string, string> = {
   'absolute-form target with a different Host': 'GET http://other.test/abs HTTP/1.1\r\nHost: s.test\r\n\r\n',
   'asterisk-form with GET': `GET * HTTP/1.1\r\n${H}\r\n`,
   'HTTP/1.1 with Transfer-Encoding on HTTP/1.0': `POST /te10 HTTP/1.0\r\n${H}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
-  'invalid version': `GET /v HTTP/9.9\r\n${H}\r\n`,
+  'malformed version': `GET /v HTTP/1.a\r\n${H}\r\n`,
+  'version with leading zeros': `GET /v0 HTTP/01.1\r\n${H}\r\n`,
   'h2 prior-knowledge preface': 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
   'header name with a space': `GET /sp HTTP/1.1\r\n${H}X A: 1\r\n\r\n`,
   'whitespace line before the first header': `GET /wsline HTTP/1.1\r\n \r\n${H}\r\n`,
@@ -96,6 +97,27 @@ test('smuggling shapes are answered 400, the connection is closed, and nothing r
       failures.push(`${name}: error answer without request id: ${JSON.stringify(r.data)}`);
     if (up.bytesReceived !== bytesBefore || up.requests.length !== requestsBefore)
       failures.push(`${name}: ${up.bytesReceived - bytesBefore} bytes reached the upstream`);
+  }
+  assert.deepEqual(failures, []);
+});
+
+/** Well-formed request lines of a version rustlb does not relay (Node's parser takes 0.9 and 2.0). */
+const VERSIONS: Record<string, string> = {
+  'HTTP/1.2': `GET /v12 HTTP/1.2\r\n${H}\r\n`,
+  'HTTP/2.0': `GET /v20 HTTP/2.0\r\n${H}\r\n`,
+  'HTTP/0.9': `GET /v09 HTTP/0.9\r\n${H}\r\n`,
+  'HTTP/9.9': `GET /v99 HTTP/9.9\r\n${H}\r\n`,
+};
+
+test('a request line of another HTTP version is answered 505 and closed; nothing reaches the upstream', async () => {
+  const failures: string[] = [];
+  for (const [name, bytes] of Object.entries(VERSIONS)) {
+    const bytesBefore = up.bytesReceived;
+    const r = await raw(main, bytes, { idleMs: 1500 });
+    const got = statuses(r.data);
+    if (got.length !== 1 || got[0] !== 505 || !r.closed) failures.push(`${name}: got ${JSON.stringify(r.data.slice(0, 80))} closed=${r.closed}`);
+    else if (!/request id: \S+/.test(r.data)) failures.push(`${name}: error answer without request id`);
+    if (up.bytesReceived !== bytesBefore) failures.push(`${name}: ${up.bytesReceived - bytesBefore} bytes reached the upstream`);
   }
   assert.deepEqual(failures, []);
 });

@@ -12,6 +12,7 @@ const TEXT: Partial<Record<ErrorCode, string>> = {
   RLB_ERR_BAD_REQUEST: 'bad request',
   RLB_ERR_CLIENT_TIMEOUT: 'request header timeout',
   RLB_ERR_HEADERS_TOO_LARGE: 'request header fields too large',
+  RLB_ERR_HTTP_VERSION: 'HTTP version not supported',
   RLB_ERR_NOT_IMPLEMENTED: 'method not supported by the proxy',
   RLB_ERR_INTERNAL: 'internal error',
 };

@@ -297,7 +297,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (!res.headersSent && !res.destroyed) {
       const body = errorBody(code, this.#requestId, detail);
       // After a malformed request the connection's framing cannot be trusted: close it.
-      const close = status === 400 || status === 408 || status === 431 || this.#ctx.draining || this.#state.closing;
+      const close = status === 400 || status === 408 || status === 431 || status === 505 || this.#ctx.draining || this.#state.closing;
       res.writeHead(status, {
         'Content-Type': 'text/plain; charset=utf-8',
         'Content-Length': Buffer.byteLength(body),

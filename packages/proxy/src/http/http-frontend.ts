@@ -38,6 +38,14 @@ function onClientError(this: ProxyServer, err: NodeJS.ErrnoException, socket: Du
   this.frontend.clientError(err, socket as Socket);
 }
 
+/**
+ * A well-formed version the parser does not speak (`HTTP/1.2`, `HTTP/3.0`): 505, as nginx
+ * answers (RFC 9110 §15.6.6). A malformed one (`HTTP/1.a`, `HTTP/01.1`) stays a 400.
+ */
+function isUnsupportedVersion(err: NodeJS.ErrnoException & { reason?: string }): boolean {
+  return err.code === 'HPE_INVALID_VERSION' && err.reason === 'Invalid HTTP version';
+}
+
 const PARSER_ERRORS: Readonly<Record<string, ErrorCode>> = {
   HPE_HEADER_OVERFLOW: 'RLB_ERR_HEADERS_TOO_LARGE',
   ERR_HTTP_REQUEST_TIMEOUT: 'RLB_ERR_CLIENT_TIMEOUT',
@@ -154,6 +162,11 @@ export class HttpFrontend {
   request(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     const started = performance.now();
     const state = this.state;
+    // Node's parser accepts HTTP/0.9 and 2.0 request lines; neither may be relayed as HTTP/1.1.
+    if (req.httpVersionMajor !== 1) {
+      this.#reject(state, req, res, 'RLB_ERR_HTTP_VERSION', `HTTP/${req.httpVersion}`, started);
+      return;
+    }
     const problem = requestProblem(req);
     if (problem !== null) {
       this.#reject(state, req, res, 'RLB_ERR_BAD_REQUEST', problem, started);
@@ -180,7 +193,7 @@ export class HttpFrontend {
   }
 
   clientError(err: NodeJS.ErrnoException, socket: Socket): void {
-    const code = PARSER_ERRORS[err.code ?? ''] ?? 'RLB_ERR_BAD_REQUEST';
+    const code = PARSER_ERRORS[err.code ?? ''] ?? (isUnsupportedVersion(err) ? 'RLB_ERR_HTTP_VERSION' : 'RLB_ERR_BAD_REQUEST');
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
