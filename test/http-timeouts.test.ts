@@ -186,10 +186,11 @@ test('max_connections: beyond the limit connections wait (not refused) and are s
 /**
  * Opens `n` connections to `port` one after the other, one request on each, then answers
  * the requests one at a time as they reach the upstream (each client closes after its
- * answer, freeing its slot for a waiting connection). Returns the most requests the
+ * answer, freeing its slot for a waiting connection). Waits (bounded) for `limit` of them
+ * to reach the upstream at once before answering any. Returns the most requests the
  * upstream held at once: the most connections the whole cluster admitted at once.
  */
-async function peakThrough(port: number, controlPort: number, n: number, tag: string): Promise<number> {
+async function peakThrough(port: number, controlPort: number, n: number, tag: string, limit: number): Promise<number> {
   const waiting: ServerResponse[] = [];
   let peak = 0;
   held.handler = (req, res) => {
@@ -207,8 +208,10 @@ async function peakThrough(port: number, controlPort: number, n: number, tag: st
       conns.push(c);
       c.write(`GET /${tag}-${i} HTTP/1.1\r\nHost: t.test\r\n\r\n`);
     }
-    // A request through a frontend without a limit, sent after them, answered: the workers
-    // have had time to pass on whatever they admitted before the first answer frees a slot.
+    // The limit's worth must arrive (bounded: fewer means a share went unused)...
+    await waitFor(() => waiting.length >= limit, `${limit} requests to be admitted at once`);
+    // ...then a request through a frontend without a limit, sent after them, answered: the
+    // workers have had time to pass on whatever else they admitted (an over-admission).
     const control = await RawConnection.open(controlPort);
     control.write('GET /control HTTP/1.1\r\nHost: t.test\r\n\r\n');
     assert.equal((await control.read()).status, 200);
@@ -231,15 +234,15 @@ async function peakThrough(port: number, controlPort: number, n: number, tag: st
 }
 
 test('max_connections is cluster-wide: 3 over 2 workers is 2 + 1, never 4 at once; every connection is served in turn', async () => {
-  const peak = await peakThrough(rrThreeFe, rrOpenFe, 16, 'three');
+  const peak = await peakThrough(rrThreeFe, rrOpenFe, 16, 'three', 3);
   assert.equal(peak, 3, `${peak} connections served at once with max_connections 3`);
 });
 
 test('max_connections below the worker count: 1 over 2 workers is served one at a time and no connection waits forever', async () => {
   // The second worker's share is 0: it does not listen on the frontend at all, so no
   // connection queues behind a limit that never frees; the first worker takes them all.
-  assert.equal(await peakThrough(rrOneFe, rrOpenFe, 8, 'one-rr'), 1);
-  assert.equal(await peakThrough(oneFe, openFe, 8, 'one'), 1);
+  assert.equal(await peakThrough(rrOneFe, rrOpenFe, 8, 'one-rr', 1), 1);
+  assert.equal(await peakThrough(oneFe, openFe, 8, 'one', 1), 1);
 });
 
 test('max_connections reloaded across the worker count: the second worker listens again when its share becomes 1, and stops at 0', async () => {
@@ -249,7 +252,7 @@ test('max_connections reloaded across the worker count: the second worker listen
     assert.equal(r.code, 0, r.stdout + r.stderr);
   };
   await reload(3);
-  assert.equal(await peakThrough(rrOneFe, rrOpenFe, 12, 'up'), 3);
+  assert.equal(await peakThrough(rrOneFe, rrOpenFe, 12, 'up', 3), 3);
   await reload(1);
-  assert.equal(await peakThrough(rrOneFe, rrOpenFe, 8, 'down'), 1);
+  assert.equal(await peakThrough(rrOneFe, rrOpenFe, 8, 'down', 1), 1);
 });
