@@ -239,3 +239,43 @@ describe('links', () => {
     assert.ok(count > 10);
   });
 });
+
+describe('docs/architecture.md and docs/operations.md', () => {
+  test('the IPC tables list exactly the message kinds of packages/core/src/ipc, each with its file', () => {
+    const dir = join(ROOT, 'packages/core/src/ipc');
+    const inCode = new Map<string, string>();
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      for (const m of readFileSync(join(dir, file), 'utf8').matchAll(/readonly kind: '([a-z-]+)'/g)) inCode.set(m[1] as string, file);
+    }
+    const section = read('docs/architecture.md').split('## IPC')[1]?.split('\n## ')[0] ?? '';
+    const inDoc = new Map(
+      section
+        .split('\n')
+        .filter((l) => /^\| `[a-z-]+` \|/.test(l))
+        .map((l) => l.split('|').map((c) => c.trim().replaceAll('`', '')))
+        .map((cells) => [cells[1] as string, cells[2] as string]),
+    );
+    assert.ok(inCode.size >= 10, 'the IPC kinds were found in the code');
+    assert.deepEqual([...inDoc.entries()].sort(), [...inCode.entries()].sort());
+  });
+
+  test('operations.md covers signals, rustlb-ctl, reload, drain, Kubernetes, systemd, Docker and upgrading', () => {
+    const headings = read('docs/operations.md')
+      .split('\n')
+      .filter((l) => l.startsWith('## '))
+      .map((l) => l.slice(3));
+    for (const h of [
+      'Signals',
+      'rustlb-ctl',
+      'Reloading the configuration',
+      'Draining and disabling servers',
+      'Shutdown',
+      'Kubernetes',
+      'systemd',
+      'Docker',
+      'Upgrading',
+    ]) {
+      assert.ok(headings.includes(h), `operations.md has no "## ${h}" section`);
+    }
+  });
+});

@@ -148,3 +148,17 @@ test('no `export *` anywhere', () => {
   }
   assert.deepEqual(offenders, []);
 });
+
+test('selection and the health state machine are pure: no node: module, no clock, no timer', () => {
+  const files = [...sourceFiles('balancer'), join(ROOT, 'packages/health/src/state.ts')];
+  const impure: string[] = [];
+  for (const file of files) {
+    const outside = specifiers(file).filter((s) => !s.startsWith('.') && !s.startsWith('@rustlb/'));
+    if (outside.length > 0) impure.push(`${relative(ROOT, file)} imports ${outside.join(', ')}`);
+    const text = readFileSync(file, 'utf8');
+    const effect = /\b(?:setTimeout|setInterval|setImmediate|Date\.now|performance\.now|process\.|Math\.random)\b/.exec(text);
+    if (effect !== null) impure.push(`${relative(ROOT, file)} uses ${effect[0]}`);
+  }
+  assert.ok(files.length > 5, 'the balancer sources were found');
+  assert.deepEqual(impure, []);
+});
