@@ -23,6 +23,27 @@ function status(lb: RustlbProcess): Promise<StatusJson> {
   return control<StatusJson>(lb.socket, 'status');
 }
 
+/**
+ * Slot 0's worker `victim` was replaced (respawned, ready, counted once, its exit shown in
+ * status) and `survivor` in slot 1 was not touched. Returns the replacement's pid.
+ */
+async function assertReplaced(lb: RustlbProcess, victim: number, survivor: number, lastExit: string): Promise<number> {
+  const respawned = await lb.waitForLog((l) => l.msg === 'worker respawned' && l.replaces === victim, 'the respawn');
+  await lb.waitForLog((l) => l.msg === 'worker ready' && l.workerPid === respawned.workerPid, 'the new worker to be ready');
+  assert.ok(alive(survivor), 'the other worker was not touched');
+  await lb.waitReady();
+  assert.equal(metricValue(await lb.metrics(), 'rustlb_worker_restarts_total'), 1);
+  const s = await status(lb);
+  assert.deepEqual(
+    s.workers.map((w) => [w.slot, w.restarts, w.lastExit, w.crashLoop]),
+    [
+      [0, 1, lastExit, false],
+      [1, 0, null, false],
+    ],
+  );
+  return respawned.workerPid as number;
+}
+
 describe('crashes', () => {
   let lb: RustlbProcess;
   let httpPort: number;
@@ -65,24 +86,12 @@ describe('crashes', () => {
     assert.equal(died.code, null);
     assert.equal(died.respawnInMs, 100);
     assert.equal(died.level, 'error');
-    const respawned = await lb.waitForLog((l) => l.msg === 'worker respawned' && l.replaces === victim, 'the respawn');
-    await lb.waitForLog((l) => l.msg === 'worker ready' && l.workerPid === respawned.workerPid, 'the new worker to be ready');
-    assert.ok(alive(survivor), 'the other worker was not touched');
-    await lb.waitReady();
-    assert.equal(metricValue(await lb.metrics(), 'rustlb_worker_restarts_total'), 1);
-    const s = await status(lb);
-    assert.deepEqual(
-      s.workers.map((w) => [w.slot, w.restarts, w.lastExit, w.crashLoop]),
-      [
-        [0, 1, 'signal SIGKILL', false],
-        [1, 0, null, false],
-      ],
-    );
+    const replacement = await assertReplaced(lb, victim, survivor, 'signal SIGKILL');
 
     // A rolling restart stops workers on purpose: logged as exits, not crashes, and not counted.
     const r = await lb.ctl(['restart-workers']);
     assert.equal(r.code, 0, r.stderr);
-    const old = [respawned.workerPid as number, survivor];
+    const old = [replacement, survivor];
     for (const pid of old) await lb.waitForLog((l) => l.msg === 'worker exited' && l.workerPid === pid, `worker ${pid} to exit`);
     assert.ok(!lb.logs.some((l) => l.msg === 'worker died unexpectedly; respawning' && old.includes(l.workerPid as number)));
     assert.equal(metricValue(await lb.metrics(), 'rustlb_worker_restarts_total'), 1);
@@ -219,19 +228,7 @@ describe('a worker that exits with a code', () => {
     assert.equal(died.respawnInMs, 100);
     assert.ok(!lb.logs.some((l) => l.msg === 'worker exited' && l.workerPid === victim), 'not taken for a deliberate stop');
 
-    const respawned = await lb.waitForLog((l) => l.msg === 'worker respawned' && l.replaces === victim, 'the respawn');
-    await lb.waitForLog((l) => l.msg === 'worker ready' && l.workerPid === respawned.workerPid, 'the new worker to be ready');
-    assert.ok(alive(survivor), 'the other worker was not touched');
-    await lb.waitReady();
-    assert.equal(metricValue(await lb.metrics(), 'rustlb_worker_restarts_total'), 1);
-    const s = await status(lb);
-    assert.deepEqual(
-      s.workers.map((w) => [w.slot, w.restarts, w.lastExit, w.crashLoop]),
-      [
-        [0, 1, 'code 1', false],
-        [1, 0, null, false],
-      ],
-    );
+    await assertReplaced(lb, victim, survivor, 'code 1');
     for (let i = 0; i < 4; i++) assert.equal((await get(httpPort)).status, 200);
   });
 });
