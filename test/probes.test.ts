@@ -39,6 +39,22 @@ async function upstream(name: string, port = 0): Promise<HttpUpstream> {
   return u;
 }
 
+/** rustlb with one HTTP frontend `web` over one upstream named `name`, disposed after the file. */
+async function startOne(name: string, options: { global?: Record<string, unknown>; workers?: number } = {}): Promise<{ lb: RustlbProcess; port: number }> {
+  const up = await upstream(name);
+  const port = await freePort();
+  const lb = await RustlbProcess.start({
+    config: {
+      ...(options.global === undefined ? {} : { global: options.global }),
+      frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
+      backends: [{ name: 'pool', servers: [{ address: up.address }] }],
+    },
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+  });
+  cleanup.push(() => lb.dispose());
+  return { lb, port };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
@@ -205,16 +221,7 @@ describe('one instance from start to drain', () => {
 
 describe('metrics.enabled: false', () => {
   test('/metrics (and the configured path) answer 404; /livez, /healthz and /readyz are served on the same address', async () => {
-    const up = await upstream('m');
-    const port = await freePort();
-    const lb = await RustlbProcess.start({
-      config: {
-        global: { metrics: { enabled: false, path: '/prom' } },
-        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
-      },
-    });
-    cleanup.push(() => lb.dispose());
+    const { lb, port } = await startOne('m', { global: { metrics: { enabled: false, path: '/prom' } } });
     assert.equal((await get(port)).status, 200);
     for (const path of ['/metrics', '/prom']) assert.equal((await get(lb.metricsPort, { path })).status, 404, path);
     assert.match((await get(lb.metricsPort, { path: '/prom' })).text, /metrics are disabled/);
@@ -226,16 +233,7 @@ describe('metrics.enabled: false', () => {
 
 describe('a custom metrics path', () => {
   test('global.metrics.path: /prom serves the merged metrics there; /metrics is 404; the probes stay where they are', async () => {
-    const up = await upstream('p');
-    const port = await freePort();
-    const lb = await RustlbProcess.start({
-      config: {
-        global: { metrics: { path: '/prom' } },
-        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
-      },
-    });
-    cleanup.push(() => lb.dispose());
+    const { lb, port } = await startOne('p', { global: { metrics: { path: '/prom' } } });
     assert.equal((await get(port)).status, 200);
     const scrape = await waitFor(
       async () => {
@@ -326,16 +324,7 @@ describe('a frontend the workers could not bind', () => {
 
 describe("liveness and the primary's event loop", () => {
   test('/livez answers 503 naming the event loop after the primary stalled for over 5 s, and 200 once it runs again', async () => {
-    const up = await upstream('e');
-    const port = await freePort();
-    const lb = await RustlbProcess.start({
-      config: {
-        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
-      },
-      workers: 1,
-    });
-    cleanup.push(() => lb.dispose());
+    const { lb, port } = await startOne('e', { workers: 1 });
     const pid = lb.child.pid as number;
     // A stopped process is an event loop that does not turn: the stall is real, not simulated inside.
     process.kill(pid, 'SIGSTOP');
@@ -371,16 +360,7 @@ describe("liveness and the primary's event loop", () => {
 
 describe('liveness without workers', () => {
   test('/livez answers 503 while no worker is alive, and 200 again once one is respawned', async () => {
-    const up = await upstream('l');
-    const port = await freePort();
-    const lb = await RustlbProcess.start({
-      config: {
-        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
-      },
-      workers: 1,
-    });
-    cleanup.push(() => lb.dispose());
+    const { lb, port } = await startOne('l', { workers: 1 });
     // Kill the only worker until the respawn backoff leaves a window long enough to look at.
     for (let round = 0; round < 6; round++) {
       const [pid] = lb.workerPids();
