@@ -66,6 +66,24 @@ describe('ip_hash (consistent hashing)', () => {
     assert.ok(share > 0.7 && share < 0.8, `weight 3 of 4 got ${share}`);
   });
 
+  test('property: for any 2–6 servers and weights 1–4, each server’s share of 20,000 clients is within 35% of its weight’s share', () => {
+    const address = fc.tuple(fc.nat({ max: 255 }), fc.nat({ max: 255 }), fc.integer({ min: 1, max: 65535 })).map(([a, b, p]) => `api/10.${a}.${b}.1:${p}`);
+    const list = ips(20_000, 10);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(address, fc.integer({ min: 1, max: 4 })), { minLength: 2, maxLength: 6, selector: ([k]) => k }), (entries) => {
+        const s = entries.map(([k, w]) => server(k, w));
+        const b = new IpHash(s);
+        const t = tally(list.map((ip) => key(b, ip)));
+        const total = s.reduce((sum, x) => sum + x.weight, 0);
+        return s.every((x) => {
+          const expected = x.weight / total;
+          return Math.abs((t.get(x.key) ?? 0) / list.length - expected) <= 0.35 * expected;
+        });
+      }),
+      { numRuns: 25, seed: 20261127 },
+    );
+  });
+
   test('removing 1 of 5 servers remaps at most 25% of 10,000 IPs, and only the removed server’s', () => {
     const s = pool(5);
     const full = new IpHash(s);
