@@ -249,6 +249,27 @@ test('NXDOMAIN or an empty answer means zero servers', async () => {
   assert.deepEqual(await servers(), []);
 });
 
+test('AAAA answers count too: an IPv6 address becomes a server beside the IPv4 ones', async () => {
+  const v6 = new HttpUpstream('::1');
+  try {
+    await listenAt(v6, '::1', port);
+  } catch (err) {
+    // The port was found free on 127.0.0.2-4; ::1 is a different address and may be taken.
+    throw new Error(`[::1]:${port} could not be listened on: ${(err as Error).message}`);
+  }
+  try {
+    dns.set(NAME, [HOSTS[0], '::1']);
+    await nextLog((l) => l.msg === 'DNS addresses changed', 'the AAAA answer');
+    await reach([HOSTS[0], '::1']);
+    assert.deepEqual(await servers(), [key(HOSTS[0]), `pool/[::1]:${port}`].sort());
+    assert.equal(metricValue(await lb.metrics(), 'rustlb_backend_health', { backend: 'pool', server: `[::1]:${port}` }), 1);
+  } finally {
+    dns.set(NAME, [HOSTS[0]]);
+    await nextLog((l) => l.msg === 'DNS addresses changed', 'back to IPv4 only');
+    await v6.close();
+  }
+});
+
 /** A TCP session through the L4 frontend that landed on `host` (new ones until one does). */
 async function sessionOn(host: string): Promise<{ request(): Promise<string>; close(): void }> {
   for (let i = 0; i < 40; i++) {
