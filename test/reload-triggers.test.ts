@@ -91,6 +91,25 @@ describe('signals, rustlb-ctl and --no-watch', () => {
     await waitFor(() => reloads(watched).length === 1, 'the watching twin to log its reload');
     assert.equal(await served(quietPort), 'v1');
     assert.equal(reloads(quiet).length, 0);
+    // Workers never read the file: one that is replaced now gets v1 from the primary, not the v2 on disk.
+    const [victim] = quiet.workerPids();
+    assert.ok(victim !== undefined);
+    process.kill(victim, 'SIGKILL');
+    const respawned = await quiet.waitForLog((l) => l.msg === 'worker respawned' && l.replaces === victim, 'the respawn');
+    await quiet.waitForLog((l) => l.msg === 'worker ready' && l.workerPid === respawned.workerPid, 'the new worker to be ready');
+    await quiet.waitReady();
+    // New connections until the new worker has answered some (the kernel spreads them): every one sees v1.
+    const fresh = respawned.workerPid as number;
+    await waitFor(
+      async () => {
+        assert.equal(await served(quietPort), 'v1');
+        return quiet.logs.some((l) => l.msg === 'http request' && l.pid === fresh);
+      },
+      'a request answered by the new worker',
+      15_000,
+      5,
+    );
+    assert.equal(reloads(quiet).length, 0);
   });
 
   test('SIGHUP re-reads and applies the file', async () => {
