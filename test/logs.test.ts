@@ -2,8 +2,12 @@
 // end to end, lifecycle lines once (by the primary), access_log off, pretty format,
 // --log-level, and nothing lost at exit.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { connect } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
   freePort,
@@ -11,6 +15,7 @@ import {
   get,
   type HttpUpstream,
   type LogLine,
+  RUSTLB_BIN,
   RustlbProcess,
   startHttpUpstream,
   startTcpUpstream,
@@ -382,5 +387,62 @@ describe('settings', () => {
       [],
     );
     assert.deepEqual(lb.strayLines, []);
+  });
+});
+
+describe('a slow stdout', () => {
+  test('a stdout nobody reads does not stall the workers; every access line arrives once it is read again', async () => {
+    const up = await http('s');
+    const [port, metricsPort] = (await freePorts(2)) as [number, number];
+    const dir = mkdtempSync(join(tmpdir(), 'rustlb-stdout-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'rustlb.yaml');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        global: { log_level: 'info', metrics: { address: `127.0.0.1:${metricsPort}` }, admin: { socket: join(dir, 'ctl.sock') } },
+        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
+        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
+      }),
+    );
+    // Not the testkit's RustlbProcess: it reads stdout all the time, and this test must not.
+    const child = spawn(process.execPath, [RUSTLB_BIN, '--config', file, '--workers', '2', '--no-watch'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    cleanup.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+    const stdout = child.stdout;
+    stdout.pause();
+    await waitFor(async () => (await get(metricsPort, { path: '/readyz' }).catch(() => null))?.status === 200, 'rustlb to be ready', 30_000, 50);
+    // About 300 bytes an access line: 3,000 requests write far more than a pipe holds (64 KiB).
+    const agents = Array.from({ length: 8 }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
+    const started = performance.now();
+    await Promise.all(
+      agents.map(async (agent) => {
+        for (let i = 0; i < 375; i++) assert.equal((await get(port, { agent, timeoutMs: 5000 })).status, 200);
+      }),
+    );
+    const tookMs = performance.now() - started;
+    for (const a of agents) a.destroy();
+    // Paused, this end took in about its buffer (16 KiB, one read past it): the rest waits in the pipe and the workers.
+    const heldHere = stdout.readableLength;
+    assert.ok(heldHere <= 65_536, `${heldHere} bytes read while paused`);
+    // Read now: every access line arrives, none lost.
+    let text = '';
+    stdout.setEncoding('utf8');
+    stdout.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    stdout.resume();
+    const accessLines = () => text.split('\n').filter((l) => l.includes('"msg":"http request"')).length;
+    await waitFor(() => accessLines() >= 3000, 'all 3000 access lines', 30_000, 50);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.equal(accessLines(), 3000);
+    // Far more than the pipe (64 KiB) and this end's buffer held while nobody read.
+    assert.ok(text.length > heldHere + 4 * 65536, `${text.length} bytes of logs`);
+    // Generous for 3,000 requests on two cores: a worker blocked on a full pipe would not finish at all.
+    assert.ok(tookMs < 25_000, `3000 requests took ${Math.round(tookMs)} ms`);
   });
 });
