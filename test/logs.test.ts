@@ -425,9 +425,10 @@ describe('a slow stdout', () => {
     );
     const tookMs = performance.now() - started;
     for (const a of agents) a.destroy();
-    // Paused, this end took in about its buffer (16 KiB, one read past it): the rest waits in the pipe and the workers.
+    // Paused, this end took in about its buffer (16 KiB on Node 20, 64 KiB from 22; one read
+    // may go past it): the rest waits in the pipe and in the workers.
     const heldHere = stdout.readableLength;
-    assert.ok(heldHere <= 65_536, `${heldHere} bytes read while paused`);
+    assert.ok(heldHere <= 2 * stdout.readableHighWaterMark, `${heldHere} bytes read while paused`);
     // Read now: every access line arrives, none lost.
     let text = '';
     stdout.setEncoding('utf8');
