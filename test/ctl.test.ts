@@ -15,6 +15,7 @@ import {
   startRustlbAt,
   waitFor,
 } from '@rustlb/testkit';
+import { alive } from './support/worker-fixture.js';
 
 // rustlb-ctl against a running daemon: every command, human and --json, the exit codes
 // (0 ok, 1 refused, 2 usage, 3 not running), how the socket is found and protected, the
@@ -381,15 +382,6 @@ describe('the socket across runs', () => {
     }
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('malformed requests on the control socket', () => {
   test('each gets a clear error answer and the daemon is unharmed', async () => {

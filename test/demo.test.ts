@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePorts, get, RawConnection, ROOT, waitFor } from '@rustlb/testkit';
 import { parse, stringify } from 'yaml';
+import { alive } from './support/worker-fixture.js';
 
 interface ShippedConfig {
   global: { metrics: { address: string } };
@@ -50,15 +51,6 @@ function pids(): number[] {
     if (typeof l.workerPid === 'number') all.add(l.workerPid);
   }
   return [...all];
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }
 
 function refused(port: number): Promise<boolean> {

@@ -15,6 +15,7 @@ import {
   waitFor,
 } from '@rustlb/testkit';
 import { WebSocket, WebSocketServer } from 'ws';
+import { alive } from './support/worker-fixture.js';
 
 // SIGTERM / SIGINT as Kubernetes and operators use them: readiness fails at once, the
 // listeners keep accepting for shutdown_delay (responses say Connection: close), then
@@ -71,15 +72,6 @@ function probeConnect(port: number): Promise<'accepted' | 'refused'> {
     });
     s.once('error', () => resolve('refused'));
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test('SIGTERM: /readyz 503 at once, accepting with Connection: close for shutdown_delay, a 2 s request completes, then refused, exit 0', async () => {

@@ -49,12 +49,13 @@ export function workerFixture(): WorkerFixture {
   return f;
 }
 
+/** The process exists (signal 0; EPERM means it exists but is not ours). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 
