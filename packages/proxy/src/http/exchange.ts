@@ -9,7 +9,7 @@ import { errorBody, statusOf } from './error-page.js';
 import { requestHeaders, requestIdOf, responseHeaders } from './headers.js';
 import type { HttpState } from './http-state.js';
 import { hasBody, IDEMPOTENT } from './request-checks.js';
-import { originForm, type RouteTarget } from './route.js';
+import { type RouteTarget, requestPath } from './route.js';
 import { requestVars, type TemplateVars } from './template.js';
 import { classifyUpstreamError, failureCode, type UpstreamFailure } from './upstream-errors.js';
 
@@ -136,11 +136,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     } else {
       dispatcher = slot.pool(this.#state.pool);
     }
-    let path = req.url as string;
-    if (path.charCodeAt(0) !== 47 /* / */ && path !== '*') path = originForm(path);
     dispatcher.dispatch(
       {
-        path,
+        path: requestPath(req),
         method: req.method as string,
         headers: requestHeaders({ req, state: this.#state, vars: this.#vars, requestId: this.#requestId, trustedPeer: this.#trustedPeer(), upgrade: false }),
         body: this.#withBody ? req : null,

@@ -48,15 +48,15 @@ export function routingHost(req: IncomingMessage): string {
 
 /**
  * The path of a request's target as the backend will see it: an absolute-form target
- * (`GET http://x.test/admin`) must match the same routes as its origin form.
+ * (`GET http://x.test/admin`) is sent, and matches routes, as its origin form.
  */
-function requestPath(req: IncomingMessage): string {
+export function requestPath(req: IncomingMessage): string {
   const url = req.url ?? '';
-  return url.charCodeAt(0) === 47 /* / */ ? url : originForm(url);
+  return url.charCodeAt(0) === 47 /* / */ || url === '*' ? url : originForm(url);
 }
 
 /** `http://host/x?y` → `/x?y` (RFC 9112 §3.2.2: the authority already became the Host). */
-export function originForm(url: string): string {
+function originForm(url: string): string {
   const afterScheme = url.indexOf('//') + 2;
   const slash = url.indexOf('/', afterScheme);
   const query = url.indexOf('?', afterScheme);
