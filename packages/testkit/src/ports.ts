@@ -1,7 +1,13 @@
 import { createServer } from 'node:net';
 
+/**
+ * Ports this process handed out already. The kernel may give a just-closed port again, so
+ * two calls in a row (a frontend and a metrics address) could otherwise get the same one.
+ */
+const handedOut = new Set<number>();
+
 /** A TCP port free on 127.0.0.1 right now (the kernel picks it). */
-export function freePort(): Promise<number> {
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -12,11 +18,19 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A port free on 127.0.0.1 now, never one this process was given before. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await anyFreePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
 export async function freePorts(n: number): Promise<number[]> {
   const out: number[] = [];
-  while (out.length < n) {
-    const p = await freePort();
-    if (!out.includes(p)) out.push(p);
-  }
+  while (out.length < n) out.push(await freePort());
   return out;
 }
