@@ -1,7 +1,7 @@
 // HTTP/1.1 message handling through the proxy (issue 4): Expect: 100-continue, bodiless
 // responses keeping keep-alive in sync, pipelining, chunked bodies both ways, a 50 MiB
 // stream, backpressure from a client that stops reading, upstream framing errors,
-// trailers, and WebSocket tunnelling.
+// trailers, WebSocket tunnelling, and a response ending with its connection read by a slow client.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -440,6 +440,67 @@ test('backpressure: a client that stops reading a 64 MiB response stalls the ups
   } finally {
     req.destroy();
     node.handler = null;
+  }
+});
+
+test('a response ending with its upstream connection (no length, or Connection: close), read by a slow client, arrives whole and no worker dies', async () => {
+  // rustlb pauses undici's parser while the client is slower than the upstream; the
+  // upstream's close then arrives while it is paused. undici 7 asserts there and the
+  // worker died (nodejs/undici#5360): the first response was cut, the next ones lost.
+  const total = 4;
+  const body = Buffer.concat(Array.from({ length: total }, () => block));
+  const expected = sha256([body]);
+  const framings = {
+    'no length, ends with the connection': 'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n',
+    'Content-Length and Connection: close': `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    'an HTTP/1.0 answer': `HTTP/1.0 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`,
+  };
+  try {
+    for (const [framing, head] of Object.entries(framings)) {
+      let upstreamDone = false;
+      rawUp.handler = (_req, socket) => {
+        socket.write(head);
+        socket.end(body, () => {
+          upstreamDone = true;
+        });
+      };
+      for (let round = 0; round < 4; round++) {
+        upstreamDone = false;
+        const req = httpRequest({ host: '127.0.0.1', port: rawFe, path: `/slow-${round}`, agent: false });
+        const res = await new Promise<IncomingMessage>((resolve, reject) => {
+          req.once('response', resolve);
+          req.once('error', reject);
+          req.end();
+        });
+        assert.equal(res.statusCode, 200, framing);
+        // The client reads nothing until the upstream has sent everything and closed: the
+        // rest of the response and the close wait in rustlb behind a full client connection.
+        res.pause();
+        const h = createHash('sha256');
+        let length = 0;
+        res.on('data', (c: Buffer) => {
+          h.update(c);
+          length += c.length;
+        });
+        const outcome = new Promise<string>((resolve) => {
+          res.once('end', () => resolve('end'));
+          res.once('error', (err) => resolve(`error: ${err.message}`));
+          res.once('aborted', () => resolve('aborted'));
+        });
+        await waitFor(() => upstreamDone, 'the upstream to have sent everything and closed', 20_000);
+        res.resume();
+        const problems = JSON.stringify(lb.logs.filter((l) => l.level === 'fatal' || l.level === 'error').slice(-2));
+        assert.equal(await outcome, 'end', `${framing}, round ${round}: ${length} of ${body.length} bytes; ${problems}`);
+        assert.equal(length, body.length, framing);
+        assert.equal(h.digest('hex'), expected, framing);
+      }
+    }
+    assert.deepEqual(
+      lb.logs.filter((l) => l.level === 'fatal'),
+      [],
+    );
+  } finally {
+    rawUp.handler = null;
   }
 });
 

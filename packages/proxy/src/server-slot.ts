@@ -1,6 +1,6 @@
 import type { Candidate } from '@rustlb/balancer';
 import { isServerAvailable, type ServerEntry } from '@rustlb/core';
-import { Pool } from './undici.js';
+import { Pool, upstreamConnector } from './undici.js';
 
 /** The upstream settings a pool is built with (they come from the frontend). */
 export interface PoolSettings {
@@ -50,7 +50,7 @@ export class ServerSlot implements Candidate {
       pool = new Pool(this.origin, {
         connections: null,
         pipelining: 1,
-        connectTimeout: settings.connectMs,
+        connect: upstreamConnector(settings.connectMs),
         keepAliveTimeout: settings.upstreamIdleMs,
         keepAliveMaxTimeout: settings.upstreamIdleMs,
         keepAliveTimeoutThreshold: 500,

@@ -4,7 +4,7 @@ import { logHttpAccess } from '@rustlb/telemetry';
 import type { Dispatcher } from 'undici';
 import type { ProxyContext } from '../context.js';
 import type { ServerSlot } from '../server-slot.js';
-import { Client } from '../undici.js';
+import { Client, upstreamConnector } from '../undici.js';
 import { errorBody, statusOf } from './error-page.js';
 import { requestHeaders, requestIdOf, responseHeaders } from './headers.js';
 import type { HttpState } from './http-state.js';
@@ -131,7 +131,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     let dispatcher: Dispatcher;
     if (fresh) {
       // A new connection of its own, so a retry cannot land on another stale pooled one.
-      this.#oneShot = new Client(slot.origin, { pipelining: 1, connectTimeout: this.#state.pool.connectMs, keepAliveTimeout: 1 });
+      this.#oneShot = new Client(slot.origin, { pipelining: 1, connect: upstreamConnector(this.#state.pool.connectMs), keepAliveTimeout: 1 });
       dispatcher = this.#oneShot;
     } else {
       dispatcher = slot.pool(this.#state.pool);
