@@ -12,9 +12,16 @@
 //   npm run bench -- --haproxy                # also HAProxy (nbthread 2) in the same rounds, with ratios
 //   npm run bench -- --config-extra access_log=false,metrics=false,headers=true,log_level=info
 // (log_level=info makes the access log count: at the default warn its lines are dropped)
+//   npm run bench -- --node-ceiling       # also node:http answering by itself (scripts/node-ceiling.mjs):
+//                                         # the most any proxy built on node:http can do here
+//   npm run bench -- --node-stick         # also a featureless node:http + undici proxy (scripts/node-stick.mjs):
+//                                         # what rustlb's features cost on top of Node's building blocks
+//   npm run bench -- --mode memory        # idle RSS/PSS per process, then 10,000 idle keep-alive
+//                                         # client connections (--idle N) and requests served meanwhile
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,14 +37,23 @@ const { values: opt } = parseArgs({
     'config-extra': { type: 'string', default: '' },
     rounds: { type: 'string', short: 'r', default: '1' },
     haproxy: { type: 'boolean', default: false },
+    'node-ceiling': { type: 'boolean', default: false },
+    'node-stick': { type: 'boolean', default: false },
+    idle: { type: 'string', default: '10000' },
   },
 });
 
+// Ports handed out once: two calls in a row may otherwise get the same ephemeral port.
+const given = new Set();
 const freePort = () =>
   new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
       const { port } = s.address();
-      s.close(() => resolve(port));
+      s.close(() => {
+        if (given.has(port)) return freePort().then(resolve);
+        given.add(port);
+        resolve(port);
+      });
     });
   });
 
@@ -79,13 +95,15 @@ async function waitHttp(port) {
     if (r.stdout === '200') return;
     await new Promise((res) => setTimeout(res, 50));
   }
-  throw new Error(`rustlb did not become ready on ${port}`);
+  throw new Error(`nothing answered 200 on 127.0.0.1:${port}/readyz`);
 }
 
+/** A 1 s warm-up (JIT, connection pools), then the measured run. */
 function wrk(port, close) {
-  const args = ['-t1', `-c${opt.connections}`, `-d${opt.duration}s`, '--latency'];
+  const args = ['-t1', `-c${opt.connections}`, '--latency'];
   if (close) args.push('-H', 'Connection: close');
-  const out = execFileSync('wrk', [...args, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  execFileSync('wrk', [...args, '-d1s', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const out = execFileSync('wrk', [...args, `-d${opt.duration}s`, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const p50 = /50%\s+([\d.]+\w+)/.exec(out)?.[1] ?? '?';
   const p99 = /99%\s+([\d.]+\w+)/.exec(out)?.[1] ?? '?';
@@ -173,33 +191,150 @@ backend app
   server s2 127.0.0.1:${u2} check inter 2s
 `,
   );
-  children.push(spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' }));
-  await new Promise((r) => setTimeout(r, 500));
+  children.push(spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  await waitHttp(haproxyPort);
 }
 
-const modes = opt.mode === 'both' ? ['keep-alive', 'close'] : [opt.mode === 'close' ? 'close' : 'keep-alive'];
-console.log(
-  `rustlb bench: ${opt.workers} workers, sched=${opt.sched || 'default'}, upstreams=${hasNginx ? 'nginx' : 'node'}, wrk -c${opt.connections} -d${opt.duration}s, extra=${opt['config-extra'] || '-'}`,
-);
-console.log('| contender | mode | req/s | ×HAProxy | p50 | p99 | non-2xx | socket errors | requests per worker |');
-console.log('|---|---|--:|--:|--:|--:|--:|---|---|');
-for (let r = 0; r < Number(opt.rounds); r++) {
-  for (const mode of modes) {
-    let ha = null;
-    if (haproxyPort !== null) {
-      ha = wrk(haproxyPort, mode === 'close');
-      console.log(`| haproxy | ${mode} | ${Math.round(ha.rps).toLocaleString('en')} | 1.00 | ${ha.p50} | ${ha.p99} | ${ha.non2xx} | ${ha.errors} | - |`);
-    }
-    const before = opt['config-extra'].includes('metrics=false') ? [] : perWorker(metricsPort);
-    const res = wrk(port, mode === 'close');
-    const after = opt['config-extra'].includes('metrics=false') ? [] : perWorker(metricsPort);
-    const split = after.map((v, i) => v - (before[i] ?? 0)).join(' / ');
-    const ratio = ha === null ? '-' : (res.rps / ha.rps).toFixed(2);
+let ceilingPort = null;
+let ceiling = null;
+if (opt['node-ceiling']) {
+  ceilingPort = await freePort();
+  ceiling = spawn(process.execPath, [join(root, 'scripts/node-ceiling.mjs'), String(ceilingPort), opt.workers], { stdio: 'ignore' });
+  children.push(ceiling);
+  await waitHttp(ceilingPort);
+}
+
+let stickPort = null;
+let stick = null;
+if (opt['node-stick']) {
+  stickPort = await freePort();
+  stick = spawn(process.execPath, [join(root, 'scripts/node-stick.mjs'), String(stickPort), opt.workers, String(u1), String(u2)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(stick);
+  await waitHttp(stickPort);
+}
+
+if (opt.mode === 'memory') {
+  await memory();
+} else {
+  const modes = opt.mode === 'both' ? ['keep-alive', 'close'] : [opt.mode === 'close' ? 'close' : 'keep-alive'];
+  console.log(
+    `rustlb bench: ${opt.workers} workers, sched=${opt.sched || 'default'}, upstreams=${hasNginx ? 'nginx' : 'node'}, wrk -c${opt.connections} -d${opt.duration}s, extra=${opt['config-extra'] || '-'}`,
+  );
+  console.log('| contender | mode | req/s | ×HAProxy | p50 | p99 | non-2xx | socket errors | requests per worker |');
+  console.log('|---|---|--:|--:|--:|--:|--:|---|---|');
+  const row = (name, mode, res, ha, split = '-') =>
     console.log(
-      `| rustlb | ${mode} | ${Math.round(res.rps).toLocaleString('en')} | ${ratio} | ${res.p50} | ${res.p99} | ${res.non2xx} | ${res.errors} | ${split || '-'} |`,
+      `| ${name} | ${mode} | ${Math.round(res.rps).toLocaleString('en')} | ${ha === null ? '-' : (res.rps / ha.rps).toFixed(2)} | ${res.p50} | ${res.p99} | ${res.non2xx} | ${res.errors} | ${split} |`,
     );
+  for (let r = 0; r < Number(opt.rounds); r++) {
+    for (const mode of modes) {
+      const close = mode === 'close';
+      const ha = haproxyPort === null ? null : wrk(haproxyPort, close);
+      if (ha !== null) row('haproxy', mode, ha, ha);
+      if (ceilingPort !== null) row('node:http alone (ceiling)', mode, wrk(ceilingPort, close), ha);
+      if (stickPort !== null) row('node:http + undici, no features', mode, wrk(stickPort, close), ha);
+      const before = opt['config-extra'].includes('metrics=false') ? [] : perWorker(metricsPort);
+      const res = wrk(port, close);
+      const after = opt['config-extra'].includes('metrics=false') ? [] : perWorker(metricsPort);
+      row('rustlb', mode, res, ha, after.map((v, i) => v - (before[i] ?? 0)).join(' / ') || '-');
+    }
   }
 }
 lb.kill('SIGTERM');
 await new Promise((r) => lb.once('exit', r));
 process.exit(0);
+
+/** A process and its children (a cluster: the primary, then its workers). */
+function processTree(pid) {
+  const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return [pid, ...kids];
+}
+
+/**
+ * RSS counts in every process the pages of the node binary it has touched (code and
+ * read-only data, about 33 MB for Node alone here), which all the cluster's processes
+ * share; private is what the process alone holds (heap, stacks, its own allocations).
+ */
+function memOf(pid) {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const mb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0) / 1024;
+  const rss = mb('Rss');
+  const priv = mb('Private_Clean') + mb('Private_Dirty');
+  return { rss, priv, shared: rss - priv };
+}
+
+/** Opens `n` keep-alive connections, each sends one request and waits for its answer; resolves with the sockets, still open. */
+async function holdIdle(targetPort, n) {
+  const sockets = [];
+  let answered = 0;
+  let opened = 0;
+  await new Promise((resolve, reject) => {
+    const open = () => {
+      if (opened === n) return;
+      opened++;
+      const s = connect(targetPort, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: bench\r\n\r\n'));
+      s.once('data', () => {
+        if (++answered === n) resolve();
+        open();
+      });
+      s.on('error', reject);
+      sockets.push(s);
+    };
+    for (let i = 0; i < Math.min(200, n); i++) open();
+  });
+  return sockets;
+}
+
+/** `count` requests, each on a new connection, one after another: how many got 200, and the slowest. */
+async function freshRequests(targetPort, count) {
+  let ok = 0;
+  let slowest = 0;
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    const status = await new Promise((resolve) => {
+      const req = request({ host: '127.0.0.1', port: targetPort, path: '/', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.setTimeout(5000, () => req.destroy());
+      req.on('error', () => resolve(0));
+      req.end();
+    });
+    slowest = Math.max(slowest, performance.now() - t0);
+    if (status === 200) ok++;
+  }
+  return { ok, slowest };
+}
+
+async function memory() {
+  const n = Number(opt.idle);
+  const contenders = [['rustlb', lb.pid, port]];
+  if (ceiling !== null) contenders.push(['node:http alone (ceiling)', ceiling.pid, ceilingPort]);
+  if (stick !== null) contenders.push(['node:http + undici, no features', stick.pid, stickPort]);
+  // Let start-up garbage go and the first health checks run.
+  await new Promise((r) => setTimeout(r, 3000));
+  const f = (v) => v.toFixed(1);
+  console.log(`memory: ${opt.workers} workers, ${n} idle keep-alive client connections, upstreams=${hasNginx ? 'nginx' : 'node'}`);
+  console.log('| contender | process | idle RSS MB | of which shared | idle private MB | RSS with idle conns | private with idle conns |');
+  console.log('|---|---|--:|--:|--:|--:|--:|');
+  for (const [name, pid, target] of contenders) {
+    const pids = processTree(pid);
+    const idle = pids.map(memOf);
+    const sockets = await holdIdle(target, n);
+    await new Promise((r) => setTimeout(r, 2000));
+    const held = pids.map(memOf);
+    const meanwhile = await freshRequests(target, 50);
+    for (const s of sockets) s.destroy();
+    const sum = (list, k) => list.reduce((a, m) => a + m[k], 0);
+    pids.forEach((_pid, i) => {
+      const role = i === 0 ? 'primary' : `worker ${i}`;
+      console.log(`| ${name} | ${role} | ${f(idle[i].rss)} | ${f(idle[i].shared)} | ${f(idle[i].priv)} | ${f(held[i].rss)} | ${f(held[i].priv)} |`);
+    });
+    console.log(
+      `| ${name} | all | ${f(sum(idle, 'rss'))} | ${f(sum(idle, 'shared'))} | ${f(sum(idle, 'priv'))} | ${f(sum(held, 'rss'))} (+${f(sum(held, 'rss') - sum(idle, 'rss'))}) | ${f(sum(held, 'priv'))} (+${f(sum(held, 'priv') - sum(idle, 'priv'))}) |`,
+    );
+    console.log(`| ${name} | meanwhile | ${meanwhile.ok} of 50 new-connection requests answered 200, slowest ${f(meanwhile.slowest)} ms | | | | |`);
+  }
+}
