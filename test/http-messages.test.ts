@@ -450,13 +450,16 @@ test('a response ending with its upstream connection (no length, or Connection: 
   const total = 4;
   const body = Buffer.concat(Array.from({ length: total }, () => block));
   const expected = sha256([body]);
-  const framings = {
-    'no length, ends with the connection': 'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n',
-    'Content-Length and Connection: close': `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
-    'an HTTP/1.0 answer': `HTTP/1.0 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`,
-  };
+  const framings: [string, string, 'whole' | 'cut'][] = [
+    ['no length, ends with the connection', 'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n', 'whole'],
+    ['Content-Length and Connection: close', `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`, 'whole'],
+    ['an HTTP/1.0 answer', `HTTP/1.0 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`, 'whole'],
+    // The server closes before its Content-Length is complete: the client must see a cut
+    // response (its connection closed), never a complete-looking one, and no worker dies.
+    ['a close before the Content-Length is complete', `HTTP/1.1 200 OK\r\nContent-Length: ${body.length + 1000}\r\nConnection: close\r\n\r\n`, 'cut'],
+  ];
   try {
-    for (const [framing, head] of Object.entries(framings)) {
+    for (const [framing, head, expect] of framings) {
       let upstreamDone = false;
       rawUp.handler = (_req, socket) => {
         socket.write(head);
@@ -489,8 +492,14 @@ test('a response ending with its upstream connection (no length, or Connection: 
         });
         await waitFor(() => upstreamDone, 'the upstream to have sent everything and closed', 20_000);
         res.resume();
+        const ended = await outcome;
         const problems = JSON.stringify(lb.logs.filter((l) => l.level === 'fatal' || l.level === 'error').slice(-2));
-        assert.equal(await outcome, 'end', `${framing}, round ${round}: ${length} of ${body.length} bytes; ${problems}`);
+        if (expect === 'cut') {
+          assert.notEqual(ended, 'end', `${framing}, round ${round}: a cut response looked complete`);
+          assert.ok(length <= body.length, framing);
+          continue;
+        }
+        assert.equal(ended, 'end', `${framing}, round ${round}: ${length} of ${body.length} bytes; ${problems}`);
         assert.equal(length, body.length, framing);
         assert.equal(h.digest('hex'), expected, framing);
       }
