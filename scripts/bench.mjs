@@ -65,7 +65,8 @@ if (spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).status !== 0
 const dir = mkdtempSync(join(tmpdir(), 'rustlb-bench-'));
 const children = [];
 const cleanup = () => {
-  for (const c of children) c.kill('SIGKILL');
+  // SIGTERM, not SIGKILL: a killed nginx master leaves its workers running (and listening).
+  for (const c of children) c.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 };
 process.on('exit', cleanup);
