@@ -3,7 +3,10 @@
 // of rustlb's features (no health checks, metrics, logging, header rules, timeouts, retries
 // or validation beyond Node's and undici's own). A node:cluster of node:http servers, each
 // relaying to the upstreams in turn through undici `Pool.dispatch`, as rustlb does.
-// Not a proxy to run: it forwards hop-by-hop headers and handles no error but by a 502.
+// Not a proxy to run: it drops only Connection and Keep-Alive (each side of the proxy keeps
+// its own connection semantics), applies no backpressure (a 13-byte body needs none, and
+// undici 7 crashes when a paused response's connection closes: see
+// packages/proxy/src/undici.ts) and handles every error by a 502.
 // `npm run bench -- --node-stick` runs it beside rustlb.
 //   node scripts/node-stick.mjs PORT WORKERS UPSTREAM_PORT...
 import cluster from 'node:cluster';
@@ -11,6 +14,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 
 const [port, workers, ...upstreams] = process.argv.slice(2);
+const HOP = new Set(['connection', 'keep-alive']);
 cluster.schedulingPolicy = cluster.SCHED_NONE;
 if (cluster.isPrimary) {
   for (let i = 0; i < Number(workers); i++) cluster.fork();
@@ -27,18 +31,21 @@ if (cluster.isPrimary) {
       const pool = pools[next];
       next = (next + 1) % pools.length;
       pool.dispatch(
-        { method: req.method, path: req.url, headers: req.rawHeaders, body: req.method === 'GET' || req.method === 'HEAD' ? null : req },
+        { method: req.method, path: req.url, headers: withoutConnection(req.rawHeaders), body: req.method === 'GET' || req.method === 'HEAD' ? null : req },
         {
           onConnect() {},
-          onHeaders(status, rawHeaders, resume) {
+          onHeaders(status, rawHeaders) {
             const headers = [];
-            for (let i = 0; i < rawHeaders.length; i += 2) headers.push(rawHeaders[i].toString('latin1'), rawHeaders[i + 1].toString('latin1'));
+            for (let i = 0; i < rawHeaders.length; i += 2) {
+              const name = rawHeaders[i].toString('latin1');
+              if (!HOP.has(name.toLowerCase())) headers.push(name, rawHeaders[i + 1].toString('latin1'));
+            }
             res.writeHead(status, headers);
-            res.on('drain', resume);
             return true;
           },
           onData(chunk) {
-            return res.write(chunk);
+            res.write(chunk);
+            return true;
           },
           onComplete() {
             res.end();
@@ -51,4 +58,10 @@ if (cluster.isPrimary) {
       );
     })
     .listen(Number(port), '127.0.0.1');
+}
+
+function withoutConnection(raw) {
+  const out = [];
+  for (let i = 0; i < raw.length; i += 2) if (!HOP.has(raw[i].toLowerCase())) out.push(raw[i], raw[i + 1]);
+  return out;
 }
