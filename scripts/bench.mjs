@@ -12,9 +12,9 @@
 //   npm run bench -- --haproxy                # also HAProxy (nbthread 2) in the same rounds, with ratios
 //   npm run bench -- --config-extra access_log=false,metrics=false,headers=true,log_level=info
 // (log_level=info makes the access log count: at the default warn its lines are dropped)
-//   npm run bench -- --node-ceiling       # also node:http answering by itself (scripts/node-ceiling.mjs):
+//   npm run bench -- --node-ceiling       # also node:http answering by itself (scripts/bench-sticks.mjs):
 //                                         # the most any proxy built on node:http can do here
-//   npm run bench -- --node-stick         # also a featureless node:http + undici proxy (scripts/node-stick.mjs):
+//   npm run bench -- --node-stick         # also a featureless node:http + undici proxy (scripts/bench-sticks.mjs):
 //                                         # what rustlb's features cost on top of Node's building blocks
 //   npm run bench -- --mode memory        # idle RSS/PSS per process, then 10,000 idle keep-alive
 //                                         # client connections (--idle N) and requests served meanwhile
@@ -200,7 +200,7 @@ let ceilingPort = null;
 let ceiling = null;
 if (opt['node-ceiling']) {
   ceilingPort = await freePort();
-  ceiling = spawn(process.execPath, [join(root, 'scripts/node-ceiling.mjs'), String(ceilingPort), opt.workers], { stdio: 'ignore' });
+  ceiling = spawn(process.execPath, [join(root, 'scripts/bench-sticks.mjs'), 'ceiling', String(ceilingPort), opt.workers], { stdio: 'ignore' });
   children.push(ceiling);
   await waitHttp(ceilingPort);
 }
@@ -209,7 +209,7 @@ let stickPort = null;
 let stick = null;
 if (opt['node-stick']) {
   stickPort = await freePort();
-  stick = spawn(process.execPath, [join(root, 'scripts/node-stick.mjs'), String(stickPort), opt.workers, String(u1), String(u2)], {
+  stick = spawn(process.execPath, [join(root, 'scripts/bench-sticks.mjs'), 'stick', String(stickPort), opt.workers, String(u1), String(u2)], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   children.push(stick);
