@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type * as Undici from 'undici';
 
 /**
@@ -22,6 +22,8 @@ const kHeldEnd: unique symbol = Symbol('rustlb.heldEnd');
 
 type UpstreamSocket = Socket & { [kParser]?: { paused: boolean } | null; [kHeldEnd]?: boolean };
 
+const connectors = new Map<number, Undici.buildConnector.connector>();
+
 /**
  * How upstream connections are made: undici's own connector (connect timeout, no-delay,
  * TCP keep-alive), with each socket holding its end back while undici's parser is paused.
@@ -32,44 +34,54 @@ type UpstreamSocket = Socket & { [kParser]?: { paused: boolean } | null; [kHeldE
  * handler: an uncaught exception that killed the worker and every request on it
  * (nodejs/undici#5360; fixed only in undici 8, which needs Node 22). Holding 'end' until
  * the parser has run again lets it parse the rest of the response first; the end then
- * completes the response as undici intends.
+ * completes the response as undici intends. One connector per connect timeout.
  */
 export function upstreamConnector(connectTimeoutMs: number): Undici.buildConnector.connector {
-  const connect = buildConnector({ timeout: connectTimeoutMs });
-  return (options, callback) => {
-    connect(options, (err, socket) => {
-      // On failure undici passes the error alone (no socket argument at all).
-      if (err === null && socket) holdEndWhilePaused(socket as UpstreamSocket);
-      (callback as (e: Error | null, s: Socket | null) => void)(err, socket);
-    });
-  };
+  let connector = connectors.get(connectTimeoutMs);
+  if (connector === undefined) {
+    const connect = buildConnector({ timeout: connectTimeoutMs });
+    connector = (options, callback) => {
+      connect(options, (err, socket) => {
+        // On failure undici passes the error alone (no socket argument at all).
+        if (err === null && socket) holdEndWhilePaused(socket as UpstreamSocket);
+        (callback as (e: Error | null, s: Socket | null) => void)(err, socket);
+      });
+    };
+    connectors.set(connectTimeoutMs, connector);
+  }
+  return connector;
 }
+
+const socketEmit = Socket.prototype.emit;
+const socketRead = Socket.prototype.read;
 
 function holdEndWhilePaused(socket: UpstreamSocket): void {
   // Node ends the writable side, then destroys the socket, right after the readable side
   // ends; with 'end' held that would close it under the paused parser (undici asserts in
   // 'close' too). undici destroys the socket itself once its 'end' handler has run.
   socket.allowHalfOpen = true;
-  const emit = socket.emit;
-  const read = socket.read;
-  socket.emit = function (this: UpstreamSocket, event: string | symbol): boolean {
-    if (event === 'end' && this[kParser]?.paused === true) {
-      this[kHeldEnd] = true;
-      return false;
-    }
-    // biome-ignore lint/complexity/noArguments: forwards every argument without an array per event
-    return Reflect.apply(emit, this, arguments) as boolean;
-  } as Socket['emit'];
-  // The parser reads the socket when it resumes; the held end follows once that is done.
-  socket.read = function (this: UpstreamSocket, size?: number) {
-    if (this[kHeldEnd] === true) process.nextTick(releaseEnd, this, emit);
-    return read.call(this, size);
-  };
+  socket.emit = emitUnlessHeld as Socket['emit'];
+  socket.read = readThenRelease;
 }
 
-function releaseEnd(socket: UpstreamSocket, emit: Socket['emit']): void {
+function emitUnlessHeld(this: UpstreamSocket, event: string | symbol): boolean {
+  if (event === 'end' && this[kParser]?.paused === true) {
+    this[kHeldEnd] = true;
+    return false;
+  }
+  // biome-ignore lint/complexity/noArguments: forwards every argument without an array per event
+  return Reflect.apply(socketEmit, this, arguments) as boolean;
+}
+
+/** The parser reads the socket when it resumes; the held end follows once that is done. */
+function readThenRelease(this: UpstreamSocket, size?: number): ReturnType<Socket['read']> {
+  if (this[kHeldEnd] === true) process.nextTick(releaseEnd, this);
+  return socketRead.call(this, size);
+}
+
+function releaseEnd(socket: UpstreamSocket): void {
   // Paused again (the client is still slow): the next resume reads again and retries.
   if (socket[kHeldEnd] !== true || socket.destroyed || socket[kParser]?.paused === true) return;
   socket[kHeldEnd] = false;
-  Reflect.apply(emit, socket, ['end']);
+  Reflect.apply(socketEmit, socket, ['end']);
 }
