@@ -69,6 +69,7 @@ function frontend(f: RawFrontend): FrontendConfig {
       timeouts: {
         clientHeaderMs: ms(t.client_header),
         clientIdleMs: ms(t.client_idle),
+        clientStallMs: ms(t.client_stall),
         connectMs: ms(t.connect),
         responseMs: ms(t.response),
         upstreamIdleMs: ms(t.upstream_idle),

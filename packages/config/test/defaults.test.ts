@@ -63,7 +63,7 @@ describe('defaults of SPEC §3', () => {
             via: true,
             trustedProxies: [],
             maxHeaderSize: 16_384,
-            timeouts: { clientHeaderMs: 10_000, clientIdleMs: 65_000, connectMs: 10_000, responseMs: 60_000, upstreamIdleMs: 4_000 },
+            timeouts: { clientHeaderMs: 10_000, clientIdleMs: 65_000, clientStallMs: 60_000, connectMs: 10_000, responseMs: 60_000, upstreamIdleMs: 4_000 },
           },
           routes: [],
         },

@@ -74,6 +74,8 @@ export interface TcpSettings {
 export interface HttpTimeouts {
   readonly clientHeaderMs: number;
   readonly clientIdleMs: number;
+  /** A client that neither sends body bytes it owes nor reads the response for this long is cut off. */
+  readonly clientStallMs: number;
   readonly connectMs: number;
   readonly responseMs: number;
   readonly upstreamIdleMs: number;

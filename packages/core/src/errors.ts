@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   RLB_ERR_USAGE: { status: null, summary: 'invalid command-line usage' },
   RLB_ERR_BAD_REQUEST: { status: 400, summary: 'malformed or ambiguous request' },
   RLB_ERR_CLIENT_TIMEOUT: { status: 408, summary: 'the client did not send its request head in time' },
+  RLB_ERR_CLIENT_STALLED: { status: 408, summary: 'the client stopped sending its request body or reading the response' },
   RLB_ERR_HEADERS_TOO_LARGE: { status: 431, summary: 'the request head is larger than http.max_header_size' },
   RLB_ERR_HTTP_VERSION: { status: 505, summary: 'the request is not HTTP/1.0 or HTTP/1.1' },
   RLB_ERR_NOT_IMPLEMENTED: { status: 501, summary: 'the method is not supported by the proxy (CONNECT)' },

@@ -44,6 +44,18 @@ function onResponseClose(this: TrackedResponse): void {
   if (exchange !== undefined && !this.writableFinished) exchange.clientGone();
 }
 
+/**
+ * The client connection saw no byte either way for `client_stall` (Node's socket timeout,
+ * which any byte read or written restarts). Returning leaves the connection alone: the
+ * response listens for 'timeout', so Node does not destroy it.
+ */
+function onClientStall(this: TrackedResponse): void {
+  const exchange = this[kExchange];
+  if (exchange !== undefined) exchange.clientStalled();
+  // Answered in full, but the client does not take the last bytes.
+  else if (!this.writableFinished) this.destroy();
+}
+
 /** Status recorded when the client leaves before any response (nginx's convention). */
 const CLIENT_CLOSED = 499;
 
@@ -81,6 +93,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #status = 0;
   #gone = false;
   #done = false;
+  #stallWatched = false;
 
   constructor(ctx: ProxyContext, state: HttpState, target: RouteTarget, req: IncomingMessage, res: ServerResponse, started: number) {
     this.#ctx = ctx;
@@ -104,7 +117,40 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#continue = expectsContinue && this.#withBody;
     this.#res[kExchange] = this;
     this.#res.on('close', onResponseClose);
+    // On every response, not only armed ones: an armed socket timeout outlives its exchange
+    // when the next request was pipelined behind it, and Node destroys the socket on a
+    // timeout nobody listens to.
+    this.#res.on('timeout', onClientStall);
+    if (this.#withBody && !this.#req.complete) this.#watchStall();
     this.#next();
+  }
+
+  /** Arms the client stall timeout: from now on, `client_stall` without a byte either way is looked at. */
+  #watchStall(): void {
+    if (this.#stallWatched) return;
+    this.#stallWatched = true;
+    this.#socket.setTimeout(this.#state.frontend.http.timeouts.clientStallMs);
+  }
+
+  /** No byte either way for `client_stall`: cut the client off if it is the one holding things up. */
+  clientStalled(): void {
+    const req = this.#req;
+    const res = this.#res;
+    // Owing body bytes with none buffered (when the upstream is slow to take the body, rustlb
+    // stops reading and the buffer fills), unless it waits for the 100 it asked for; or not
+    // reading what is written to it. Waiting for the upstream's answer is not a stall.
+    const uploadStalled = !req.complete && req.readableLength === 0 && !this.#continue;
+    if (!uploadStalled && !res.writableNeedDrain) return;
+    this.#gone = true;
+    this.#ctx.logger.info({ requestId: this.#requestId, clientIp: this.#vars.clientIp, uploadStalled }, 'client stalled');
+    // Recorded first: the abort below reaches onError, which would record a client abort.
+    if (res.headersSent) {
+      this.#finish(this.#status, 'RLB_ERR_CLIENT_STALLED');
+      res.destroy();
+    } else {
+      this.#answer('RLB_ERR_CLIENT_STALLED', null);
+    }
+    this.#abort?.(new Error('client stalled'));
   }
 
   /** Picks a server not yet tried and sends the request there, or answers 503/the last failure. */
@@ -211,6 +257,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onData(chunk: Buffer): boolean {
     if (this.#res.write(chunk)) return true;
     this.#res.once('drain', this.#resume as () => void);
+    this.#watchStall();
     return false;
   }
 
