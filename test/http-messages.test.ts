@@ -44,7 +44,7 @@ before(async () => {
   });
   lb = await RustlbProcess.start({
     config: {
-      global: { access_log: false },
+      global: { access_log: true },
       frontends: [
         { name: 'main', listen: `127.0.0.1:${main}`, protocol: 'http', backend: 'node' },
         { name: 'raw', listen: `127.0.0.1:${rawFe}`, protocol: 'http', backend: 'raw' },
@@ -255,6 +255,57 @@ test('pipelined requests in one write are answered in order, bodies included', a
     for (let i = 0; i < 4; i++) bodies.push((await conn.read()).body.toString());
     assert.deepEqual(bodies, ['/p1 ', '/p2 body', '/p3 ', '/p4 ab']);
     conn.destroy();
+  } finally {
+    node.handler = null;
+  }
+});
+
+test('pipelined requests go upstream one at a time, as HAProxy and nginx send them; those left waiting when the client goes are recorded as 499, never sent', async () => {
+  let inFlight = 0;
+  let most = 0;
+  const seen: string[] = [];
+  node.handler = (req, res) => {
+    inFlight++;
+    most = Math.max(most, inFlight);
+    seen.push(req.url ?? '');
+    // Slow enough that the next pipelined request would overlap, were it sent at once.
+    setTimeout(() => {
+      inFlight--;
+      res.end(req.url);
+    }, 20);
+  };
+  try {
+    const conn = await RawConnection.open(main);
+    let requests = '';
+    for (let i = 0; i < 30; i++) requests += `GET /q${i} HTTP/1.1\r\nHost: p.test\r\n\r\n`;
+    conn.write(requests);
+    const bodies: string[] = [];
+    for (let i = 0; i < 30; i++) bodies.push((await conn.read()).body.toString());
+    assert.deepEqual(
+      bodies,
+      Array.from({ length: 30 }, (_, i) => `/q${i}`),
+    );
+    assert.equal(most, 1, 'at most one request of the connection upstream at a time');
+
+    // 200 more, and the client leaves after the first answer: the rest never reach the upstream.
+    requests = '';
+    for (let i = 0; i < 200; i++) requests += `GET /gone${i} HTTP/1.1\r\nHost: p.test\r\n\r\n`;
+    seen.length = 0;
+    conn.write(requests);
+    await conn.read();
+    conn.destroy();
+    const records = await waitFor(() => {
+      const lines = lb.logs.filter((l) => l.msg === 'http request' && String(l.path).startsWith('/gone'));
+      return lines.length === 200 ? lines : null;
+    }, 'an access line for each of the 200 requests');
+    const answered = records.filter((l) => l.status === 200).length;
+    assert.ok(answered >= 1 && answered <= 2, `${answered} answered (the first, perhaps the one in flight)`);
+    assert.ok(
+      records.filter((l) => l.status !== 200).every((l) => l.status === 499 && l.error === 'RLB_ERR_CLIENT_ABORTED'),
+      'the others are recorded as the client leaving',
+    );
+    assert.ok(seen.length <= 2, `${seen.length} of them reached the upstream`);
+    assert.equal(most, 1);
   } finally {
     node.handler = null;
   }

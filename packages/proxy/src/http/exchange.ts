@@ -14,28 +14,32 @@ import { requestVars, type TemplateVars } from './template.js';
 import { classifyUpstreamError, failureCode, type UpstreamFailure } from './upstream-errors.js';
 
 const kExchange = Symbol('rustlb.exchange');
-const kAccounted = Symbol('rustlb.accounted');
+const kConnection = Symbol('rustlb.connection');
 
 type TrackedResponse = ServerResponse & { [kExchange]?: Exchange };
 /**
- * How much of a connection's byte counters earlier requests have taken. One object and
- * one property per connection (each extra property on a socket costs memory across
- * thousands of idle keep-alive connections).
+ * What rustlb keeps per client connection: how much of its byte counters earlier requests
+ * have taken, and whose turn it is. One object and one property per connection (each
+ * extra property on a socket costs memory across thousands of idle keep-alive connections).
  */
-class Accounted {
+class ConnectionState {
   read = 0;
   written = 0;
+  /** The exchange of this connection being proxied now. */
+  active: Exchange | null = null;
+  /** Pipelined requests waiting for their turn, oldest first. */
+  waiting: Exchange[] | null = null;
 }
 
-type TrackedSocket = IncomingMessage['socket'] & { [kAccounted]?: Accounted };
+type TrackedSocket = IncomingMessage['socket'] & { [kConnection]?: ConnectionState };
 
-function accountedOf(socket: TrackedSocket): Accounted {
-  let a = socket[kAccounted];
-  if (a === undefined) {
-    a = new Accounted();
-    socket[kAccounted] = a;
+function connectionOf(socket: TrackedSocket): ConnectionState {
+  let c = socket[kConnection];
+  if (c === undefined) {
+    c = new ConnectionState();
+    socket[kConnection] = c;
   }
-  return a;
+  return c;
 }
 
 /** The response went away before it finished: the client left, so stop the upstream side. */
@@ -94,6 +98,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #gone = false;
   #done = false;
   #stallWatched = false;
+  /** This exchange has its connection's turn (see start): it passes it on when it finishes. */
+  #holdsTurn = false;
 
   constructor(ctx: ProxyContext, state: HttpState, target: RouteTarget, req: IncomingMessage, res: ServerResponse, started: number) {
     this.#ctx = ctx;
@@ -121,6 +127,23 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // when the next request was pipelined behind it, and Node destroys the socket on a
     // timeout nobody listens to.
     this.#res.on('timeout', onClientStall);
+    const connection = connectionOf(this.#socket);
+    if (connection.active !== null) {
+      // Pipelined: one request of a connection at a time upstream, as HAProxy and nginx do
+      // (Node's server hands over every request it has parsed at once, so one connection
+      // could otherwise have thousands in flight). It waits for its turn, and the
+      // connection reads no further requests meanwhile.
+      if (connection.waiting === null) connection.waiting = [this];
+      else connection.waiting.push(this);
+      this.#socket.pause();
+      return;
+    }
+    this.#begin(connection);
+  }
+
+  #begin(connection: ConnectionState): void {
+    connection.active = this;
+    this.#holdsTurn = true;
     if (this.#withBody && !this.#req.complete) this.#watchStall();
     this.#next();
   }
@@ -145,8 +168,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#ctx.logger.info({ requestId: this.#requestId, clientIp: this.#vars.clientIp, uploadStalled }, 'client stalled');
     // Recorded first: the abort below reaches onError, which would record a client abort.
     if (res.headersSent) {
-      this.#finish(this.#status, 'RLB_ERR_CLIENT_STALLED');
+      // Destroyed first, so the requests pipelined behind this one are not dispatched.
       res.destroy();
+      this.#finish(this.#status, 'RLB_ERR_CLIENT_STALLED');
     } else {
       this.#answer('RLB_ERR_CLIENT_STALLED', null);
     }
@@ -365,11 +389,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const socket = this.#socket;
     const read = socket.bytesRead;
     const written = socket.bytesWritten;
-    const accounted = accountedOf(socket);
-    const bytesIn = read - accounted.read;
-    const bytesOut = written - accounted.written;
-    accounted.read = read;
-    accounted.written = written;
+    const connection = connectionOf(socket);
+    const bytesIn = read - connection.read;
+    const bytesOut = written - connection.written;
+    connection.read = read;
+    connection.written = written;
     target.metrics.bytes(bytesIn, bytesOut);
     if (this.#ctx.accessLog) {
       logHttpAccess(this.#ctx.logger, {
@@ -387,13 +411,46 @@ export class Exchange implements Dispatcher.DispatchHandler {
         ...(error === null ? {} : { error }),
       });
     }
+    if (this.#holdsTurn) this.#passTurn(connection);
   }
+
+  /** The next pipelined request of the connection goes, or the connection reads again. */
+  #passTurn(connection: ConnectionState): void {
+    let next = connection.waiting?.shift();
+    // Requests whose client left while they waited are recorded here, in a loop: thousands
+    // may wait, too many to recurse through.
+    while (next !== undefined && (next.#gone || this.#socket.destroyed)) {
+      next.#finish(CLIENT_CLOSED, 'RLB_ERR_CLIENT_ABORTED');
+      next = connection.waiting?.shift();
+    }
+    if (next !== undefined) {
+      next.#begin(connection);
+      return;
+    }
+    connection.active = null;
+    if (connection.waiting !== null) {
+      connection.waiting = null;
+      this.#socket.resume();
+    }
+  }
+}
+
+/**
+ * The client connection closed: the exchange being proxied and those waiting for their
+ * turn learn it (a pipelined response that has not reached the socket yet never sees the
+ * close), so each is aborted and recorded, none dispatched.
+ */
+export function connectionGone(socket: IncomingMessage['socket']): void {
+  const connection = (socket as TrackedSocket)[kConnection];
+  if (connection === undefined) return;
+  if (connection.waiting !== null) for (const waiting of connection.waiting) waiting.clientGone();
+  connection.active?.clientGone();
 }
 
 /** Byte counters for a socket that carried no proxied request (a rejected one): the rest since the last request. */
 export function unaccountedBytes(socket: IncomingMessage['socket']): { bytesIn: number; bytesOut: number } {
   const s = socket as TrackedSocket;
-  const a = accountedOf(s);
+  const a = connectionOf(s);
   const bytesIn = s.bytesRead - a.read;
   const bytesOut = s.bytesWritten - a.written;
   a.read = s.bytesRead;

@@ -6,7 +6,7 @@ import { logHttpAccess } from '@rustlb/telemetry';
 import type { ProxyContext } from '../context.js';
 import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
 import { rawErrorResponse, statusOf } from './error-page.js';
-import { Exchange, exchangeOf, unaccountedBytes } from './exchange.js';
+import { connectionGone, Exchange, exchangeOf, unaccountedBytes } from './exchange.js';
 import type { HttpState } from './http-state.js';
 import { requestProblem } from './request-checks.js';
 import { handleUpgrade, type Tunnel } from './upgrade.js';
@@ -152,6 +152,7 @@ export class HttpFrontend {
 
   /** @internal */
   connectionClosed(socket: Socket): void {
+    connectionGone(socket);
     this.#open--;
     const m = this.state.fallback.metrics;
     m.active.dec();
