@@ -29,6 +29,7 @@ let main: number;
 let rawFe: number;
 let deadFe: number;
 let deadPort: number;
+let wsIdleFe: number;
 
 const MIB = 1024 * 1024;
 const block = randomBytes(MIB);
@@ -36,7 +37,7 @@ const block = randomBytes(MIB);
 before(async () => {
   node = await startHttpUpstream('node');
   rawUp = await startRawHttpUpstream();
-  [main, rawFe, deadFe, deadPort] = (await freePorts(4)) as [number, number, number, number];
+  [main, rawFe, deadFe, deadPort, wsIdleFe] = (await freePorts(5)) as [number, number, number, number, number];
   wss = new WebSocketServer({ server: node.server, path: '/ws' });
   wss.on('connection', (ws, req) => {
     ws.send(`hello ${req.headers['x-forwarded-for']}`);
@@ -49,6 +50,7 @@ before(async () => {
         { name: 'main', listen: `127.0.0.1:${main}`, protocol: 'http', backend: 'node' },
         { name: 'raw', listen: `127.0.0.1:${rawFe}`, protocol: 'http', backend: 'raw' },
         { name: 'dead', listen: `127.0.0.1:${deadFe}`, protocol: 'http', backend: 'dead' },
+        { name: 'ws-idle', listen: `127.0.0.1:${wsIdleFe}`, protocol: 'http', backend: 'node', http: { timeouts: { tunnel_idle: '600ms' } } },
       ],
       backends: [
         { name: 'node', servers: [{ address: node.address }] },
@@ -591,6 +593,42 @@ test('Upgrade: websocket is tunnelled: handshake and frames both ways', async ()
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
   ws.close(1000);
   assert.equal(await closed, 1000);
+});
+
+test('http.timeouts.tunnel_idle: traffic keeps a WebSocket tunnel open, silence closes it', async () => {
+  const open = (): Promise<WebSocket> =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${wsIdleFe}/ws`);
+      ws.once('open', () => resolve(ws));
+      ws.once('error', reject);
+    });
+  const busy = await open();
+  const quiet = await open();
+  const closedAt = (ws: WebSocket) => new Promise<number>((resolve) => ws.once('close', () => resolve(performance.now())));
+  const busyClosed = closedAt(busy);
+  const quietClosed = closedAt(quiet);
+  const start = performance.now();
+  // The busy one sends every 200 ms for 1.5 s: more than twice tunnel_idle in all.
+  let echoes = 0;
+  busy.on('message', (data) => {
+    if (String(data).startsWith('tick')) echoes++;
+  });
+  for (let i = 0; i < 8; i++) {
+    busy.send(`tick ${i}`);
+    await waitFor(() => echoes > i || null, `echo ${i}`, 2000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const quietAt = await Promise.race([quietClosed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5000))]);
+  assert.ok(quietAt > 0, 'the silent tunnel was closed');
+  assert.ok(quietAt - start < 3000, `the silent tunnel closed after ${Math.round(quietAt - start)} ms`);
+  assert.equal(busy.readyState, WebSocket.OPEN, 'the busy tunnel is still open');
+  busy.close();
+  await busyClosed;
+  const line = await lb.waitForLog(
+    (l) => l.msg === 'http request' && l.frontend === 'ws-idle' && l.error === 'RLB_ERR_CLIENT_TIMEOUT',
+    'the idle tunnel’s access line',
+  );
+  assert.equal(line.status, 101);
 });
 
 test('a WebSocket handshake the upstream refuses is relayed as a normal response', async () => {

@@ -72,6 +72,7 @@ function frontend(f: RawFrontend): FrontendConfig {
         clientStallMs: ms(t.client_stall),
         connectMs: ms(t.connect),
         responseMs: ms(t.response),
+        tunnelIdleMs: ms(t.tunnel_idle),
         upstreamIdleMs: ms(t.upstream_idle),
       },
     },

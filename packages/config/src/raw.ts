@@ -45,7 +45,15 @@ export interface RawFrontend {
     via: boolean;
     trusted_proxies: string[];
     max_header_size: string | number;
-    timeouts: { client_header: string; client_idle: string; client_stall: string; connect: string; response: string; upstream_idle: string };
+    timeouts: {
+      client_header: string;
+      client_idle: string;
+      client_stall: string;
+      connect: string;
+      response: string;
+      tunnel_idle: string;
+      upstream_idle: string;
+    };
   };
   routes: RawRoute[];
 }

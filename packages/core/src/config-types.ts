@@ -78,6 +78,8 @@ export interface HttpTimeouts {
   readonly clientStallMs: number;
   readonly connectMs: number;
   readonly responseMs: number;
+  /** A WebSocket tunnel with no byte either way for this long is closed. */
+  readonly tunnelIdleMs: number;
   readonly upstreamIdleMs: number;
 }
 

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { type ErrorCode, normalizeIp } from '@rustlb/core';
 import { logHttpAccess } from '@rustlb/telemetry';
 import type { ProxyContext } from '../context.js';
+import { IdleSweep } from '../idle-sweep.js';
 import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
 import { rawErrorResponse, statusOf } from './error-page.js';
 import { connectionGone, Exchange, exchangeOf, unaccountedBytes } from './exchange.js';
@@ -25,7 +26,7 @@ function onCheckContinue(this: ProxyServer, req: IncomingMessage, res: ServerRes
 
 function onUpgrade(this: ProxyServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const fe = this.frontend;
-  handleUpgrade(fe.ctx, fe.state, req, socket, head, fe.tunnels);
+  handleUpgrade(fe.ctx, fe.state, req, socket, head, fe.tunnels, fe.tunnelSweep.watch);
 }
 
 function onConnect(_req: IncomingMessage, socket: Duplex): void {
@@ -60,6 +61,7 @@ export class HttpFrontend {
   readonly ctx: ProxyContext;
   state: HttpState;
   readonly tunnels = new Set<Tunnel>();
+  readonly tunnelSweep = new IdleSweep(this.tunnels, () => this.state.frontend.http.timeouts.tunnelIdleMs);
   readonly #server: ProxyServer;
   readonly #listener: FrontendListener;
   #open = 0;

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '@rustlb/core';
 import { logHttpAccess } from '@rustlb/telemetry';
 import type { ProxyContext } from '../context.js';
+import { IdleClock } from '../idle-sweep.js';
 import type { ServerSlot } from '../server-slot.js';
 import { rawErrorResponse, statusOf } from './error-page.js';
 import { Exchange, unaccountedBytes } from './exchange.js';
@@ -24,7 +25,15 @@ function ignore(): void {}
  * rules) is never honoured: the request is served as plain HTTP/1.1 without its Upgrade
  * headers, and the connection closed after it.
  */
-export function handleUpgrade(ctx: ProxyContext, state: HttpState, req: IncomingMessage, socket: Duplex, head: Buffer, tunnels: Set<Tunnel>): void {
+export function handleUpgrade(
+  ctx: ProxyContext,
+  state: HttpState,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  tunnels: Set<Tunnel>,
+  onSpliced: () => void,
+): void {
   socket.on('error', ignore);
   // Node no longer reads this socket for us: hold whatever the client sends until the handshake is decided.
   socket.pause();
@@ -42,7 +51,7 @@ export function handleUpgrade(ctx: ProxyContext, state: HttpState, req: Incoming
     new Exchange(ctx, state, target, req, res as unknown as ServerResponse, started).start(false);
     return;
   }
-  const tunnel = new Tunnel(ctx, state, target, req, socket as Socket, head, started, tunnels);
+  const tunnel = new Tunnel(ctx, state, target, req, socket as Socket, head, started, tunnels, onSpliced);
   tunnels.add(tunnel);
   tunnel.start();
 }
@@ -74,6 +83,10 @@ export class Tunnel {
   #avoid: Set<ServerSlot> | null = null;
   #status = 0;
   #done = false;
+  /** Set when the tunnel is spliced (idleness counts from then). */
+  #idle: IdleClock | null = null;
+  #idleClosed = false;
+  readonly #onSpliced: () => void;
 
   constructor(
     ctx: ProxyContext,
@@ -84,6 +97,7 @@ export class Tunnel {
     head: Buffer,
     started: number,
     tunnels: Set<Tunnel>,
+    onSpliced: () => void,
   ) {
     this.#ctx = ctx;
     this.#state = state;
@@ -93,6 +107,7 @@ export class Tunnel {
     this.#head = head;
     this.#started = started;
     this.#tunnels = tunnels;
+    this.#onSpliced = onSpliced;
     this.#vars = requestVars(client, target.backend.name);
     this.#requestId = requestIdOf(state, req, this.#vars, ctx.ids);
   }
@@ -197,6 +212,16 @@ export class Tunnel {
     client.once('close', () => upstream.destroy());
     upstream.pipe(client);
     client.pipe(upstream);
+    this.#idle = new IdleClock();
+    this.#onSpliced();
+  }
+
+  /** Closes the tunnel if no byte moved either way for `http.timeouts.tunnel_idle` (the frontend's IdleSweep calls it). */
+  checkIdle(now: number, timeoutMs: number): void {
+    if (this.#idle !== null && this.#idle.idleFor(this.#client, now) >= timeoutMs) {
+      this.#idleClosed = true;
+      this.#client.destroy();
+    }
   }
 
   /** The server declined the upgrade: relay its answer and close; the connection never becomes a tunnel. */
@@ -239,7 +264,7 @@ export class Tunnel {
     this.#upstream?.destroy();
     this.#response?.destroy();
     this.#release();
-    this.#finish(this.#status === 0 ? 'RLB_ERR_CLIENT_ABORTED' : null);
+    this.#finish(this.#idleClosed ? 'RLB_ERR_CLIENT_TIMEOUT' : this.#status === 0 ? 'RLB_ERR_CLIENT_ABORTED' : null);
   }
 
   /** Ends the tunnel now (shutdown deadline). */

@@ -3,6 +3,7 @@ import type { Balancer } from '@rustlb/balancer';
 import { type ErrorCode, type FrontendConfig, normalizeIp } from '@rustlb/core';
 import { logTcpAccess, type MetricsTarget, type WorkerMetrics } from '@rustlb/telemetry';
 import type { ProxyContext } from '../context.js';
+import { IdleClock, IdleSweep } from '../idle-sweep.js';
 import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
 import type { ServerSlot } from '../server-slot.js';
 import type { BackendTable, ProxyTables } from '../tables.js';
@@ -43,9 +44,8 @@ class TcpSession {
   #connecting: Socket | null = null;
   /** The server this session is counted on (from its pick until the end). */
   #counted: ServerSlot | null = null;
-  /** Bytes moved at the last idle check, and when they last changed. */
-  #lastBytes = 0;
-  #lastActive = 0;
+  /** Set when the session is spliced (idleness counts from then). */
+  #idle: IdleClock | null = null;
   readonly #onSpliced: () => void;
   #slot: ServerSlot | null = null;
   #avoid: Set<ServerSlot> | null = null;
@@ -129,24 +129,15 @@ class TcpSession {
     // pipe() ends the other side when one side ends (half-close) and handles backpressure.
     client.pipe(upstream);
     upstream.pipe(client);
-    this.#lastActive = performance.now();
+    this.#idle = new IdleClock();
     this.#onSpliced();
   }
 
-  /**
-   * Closes the session if no byte moved either way for `idle_timeout`. Called by the
-   * frontend's sweep rather than a socket timer: a socket timeout re-arms on every chunk,
-   * which costs on the hot path of a busy session; the sweep costs once per interval.
-   */
-  checkIdle(now: number): void {
-    const client = this.#client;
-    const moved = client.bytesRead + client.bytesWritten;
-    if (moved !== this.#lastBytes) {
-      this.#lastBytes = moved;
-      this.#lastActive = now;
-    } else if (now - this.#lastActive >= this.#state.frontend.tcp.idleTimeoutMs) {
+  /** Closes the session if no byte moved either way for `idle_timeout` (the frontend's IdleSweep calls it). */
+  checkIdle(now: number, timeoutMs: number): void {
+    if (this.#idle !== null && this.#idle.idleFor(this.#client, now) >= timeoutMs) {
       this.#error = 'RLB_ERR_CLIENT_TIMEOUT';
-      client.destroy();
+      this.#client.destroy();
     }
   }
 
@@ -203,26 +194,9 @@ export class TcpFrontend {
   constructor(ctx: ProxyContext, state: TcpState) {
     this.ctx = ctx;
     this.state = state;
-    this.#listener = new FrontendListener((socket) => new TcpSession(this.ctx, this.state, socket, this.#sessions, this.#watchIdle).start());
+    const sweep = new IdleSweep(this.#sessions, () => this.state.frontend.tcp.idleTimeoutMs);
+    this.#listener = new FrontendListener((socket) => new TcpSession(this.ctx, this.state, socket, this.#sessions, sweep.watch).start());
   }
-
-  #sweeper: NodeJS.Timeout | null = null;
-
-  /** Sweeps sessions for idleness while there are any, four times per idle timeout (at most every minute). */
-  readonly #watchIdle = (): void => {
-    if (this.#sweeper !== null) return;
-    const every = Math.min(60_000, Math.max(50, this.state.frontend.tcp.idleTimeoutMs / 4));
-    this.#sweeper = setInterval(() => {
-      if (this.#sessions.size === 0) {
-        clearInterval(this.#sweeper as NodeJS.Timeout);
-        this.#sweeper = null;
-        return;
-      }
-      const now = performance.now();
-      for (const s of this.#sessions) s.checkIdle(now);
-    }, every);
-    this.#sweeper.unref();
-  };
 
   get name(): string {
     return this.state.frontend.name;
