@@ -8,6 +8,7 @@ import {
   get,
   type HttpUpstream,
   keepAliveAgent,
+  RawConnection,
   RustlbProcess,
   startHttpUpstream,
   startTcpUpstream,
@@ -110,6 +111,22 @@ test('SIGTERM: /readyz 503 at once, accepting with Connection: close for shutdow
       ['draining', 'draining'],
     );
     await assert.rejects(control(lb.socket, 'restart-workers'), /cannot restart workers while draining/);
+
+    // A pipelined pair during the delay: the first answer closes the connection, so the
+    // second is never sent upstream (its answer could not be delivered; the client retries
+    // it). Node's server does not hand it over; this guards that against the turn-taking.
+    const pipelined = await RawConnection.open(port);
+    pipelined.write('GET /pipe-a HTTP/1.1\r\nHost: s\r\n\r\nGET /pipe-b HTTP/1.1\r\nHost: s\r\n\r\n');
+    const pipeA = await pipelined.read();
+    assert.equal(pipeA.status, 200);
+    assert.equal(pipeA.headers.connection, 'close');
+    assert.equal(await pipelined.waitClosed(3000), true);
+    // A request on a new connection reaches the upstream after /pipe-b would have.
+    assert.equal((await get(port, { path: '/pipe-c' })).status, 200);
+    assert.deepEqual(
+      upstream.requests.filter((r) => r.url.startsWith('/pipe-')).map((r) => r.url),
+      ['/pipe-a', '/pipe-c'],
+    );
 
     // During the delay: new connections are served, and told to close.
     const during: { at: number; connection: string | undefined }[] = [];

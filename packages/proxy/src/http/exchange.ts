@@ -166,9 +166,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (!uploadStalled && !res.writableNeedDrain) return;
     this.#gone = true;
     this.#ctx.logger.info({ requestId: this.#requestId, clientIp: this.#vars.clientIp, uploadStalled }, 'client stalled');
-    // Recorded first: the abort below reaches onError, which would record a client abort.
+    // Recorded before the abort below, which reaches onError (that would record a client abort).
     if (res.headersSent) {
-      // Destroyed first, so the requests pipelined behind this one are not dispatched.
+      // Destroyed before the turn passes, so requests pipelined behind this one are not sent.
       res.destroy();
       this.#finish(this.#status, 'RLB_ERR_CLIENT_STALLED');
     } else {
