@@ -98,8 +98,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #gone = false;
   #done = false;
   #stallWatched = false;
-  /** This exchange has its connection's turn (see start): it passes it on when it finishes. */
-  #holdsTurn = false;
 
   constructor(ctx: ProxyContext, state: HttpState, target: RouteTarget, req: IncomingMessage, res: ServerResponse, started: number) {
     this.#ctx = ctx;
@@ -143,7 +141,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   #begin(connection: ConnectionState): void {
     connection.active = this;
-    this.#holdsTurn = true;
     if (this.#withBody && !this.#req.complete) this.#watchStall();
     this.#next();
   }
@@ -411,7 +408,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
         ...(error === null ? {} : { error }),
       });
     }
-    if (this.#holdsTurn) this.#passTurn(connection);
+    // The exchange that has its connection's turn (see start) passes it on.
+    if (connection.active === this) this.#passTurn(connection);
   }
 
   /** The next pipelined request of the connection goes, or the connection reads again. */
