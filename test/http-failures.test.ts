@@ -23,7 +23,7 @@ let avail: HttpUpstream;
 let rawUp: RawHttpUpstream;
 let hole: Blackhole;
 let lb: RustlbProcess;
-let fe: Record<'retry' | 'cto' | 'refused' | 'ctoOnly' | 'slow' | 'avail' | 'raw', number>;
+let fe: Record<'retry' | 'cto' | 'refused' | 'ctoOnly' | 'slow' | 'avail' | 'raw' | 'rawThenGood', number>;
 let refusedA: number;
 let refusedB: number;
 
@@ -36,10 +36,19 @@ before(async () => {
   avail = await startHttpUpstream('avail');
   rawUp = await startRawHttpUpstream();
   hole = await Blackhole.start();
-  const ports = (await freePorts(9)) as number[];
+  const ports = (await freePorts(10)) as number[];
   [refusedA, refusedB] = ports as [number, number];
-  const [retry, cto, refused, ctoOnly, slowFe, availFe, rawFe] = ports.slice(2) as [number, number, number, number, number, number, number];
-  fe = { retry, cto, refused, ctoOnly, slow: slowFe, avail: availFe, raw: rawFe };
+  const [retry, cto, refused, ctoOnly, slowFe, availFe, rawFe, rawThenGood] = ports.slice(2) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  fe = { retry, cto, refused, ctoOnly, slow: slowFe, avail: availFe, raw: rawFe, rawThenGood };
   const http = (name: string, port: number, backend: string, extra: Record<string, unknown> = {}) => ({
     name,
     listen: `127.0.0.1:${port}`,
@@ -58,6 +67,7 @@ before(async () => {
         http('slow', slowFe, 'slow', { http: { timeouts: { response: '400ms' } } }),
         http('avail', availFe, 'avail'),
         http('raw', rawFe, 'raw'),
+        http('rawThenGood', rawThenGood, 'rawThenGood'),
       ],
       backends: [
         {
@@ -71,6 +81,7 @@ before(async () => {
         { name: 'slow', servers: [{ address: slow.address }], health_check: STAY_UP },
         { name: 'avail', servers: [{ address: avail.address }] },
         { name: 'raw', servers: [{ address: rawUp.address }], health_check: STAY_UP },
+        { name: 'rawThenGood', servers: [{ address: rawUp.address }, { address: good.address }], health_check: STAY_UP },
       ],
     },
   });
@@ -281,6 +292,25 @@ test('a server that closes without answering: 502 after at most one retry', asyn
     const { res } = await timed(fe.raw, 'GET /close-always HTTP/1.1\r\nHost: r.test');
     assert.equal(res.status, 502);
     assert.ok(seen('/close-always').length <= 2);
+  } finally {
+    rawUp.handler = null;
+  }
+});
+
+test('a server that resets even a fresh connection before answering: an idempotent request goes to another server', async () => {
+  scriptRaw();
+  try {
+    // Round robin, per worker: within a few requests one lands on the closing server first.
+    let landed = 0;
+    for (let i = 0; i < 20 && landed === 0; i++) {
+      const path = `/close-always-then-next-${i}`;
+      const { res } = await timed(fe.rawThenGood, `GET ${path} HTTP/1.1\r\nHost: r.test`);
+      assert.equal(res.status, 200, res.raw);
+      landed = seen(path).length;
+      // Tried on its pooled connection, then on a fresh one, then answered by the other server.
+      assert.ok(landed === 0 || landed === 2, `${path} tried ${landed} times on the closing server`);
+    }
+    assert.equal(landed, 2, 'no request landed on the closing server');
   } finally {
     rawUp.handler = null;
   }

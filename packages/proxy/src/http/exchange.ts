@@ -91,7 +91,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #abort: ((err?: Error) => void) | null = null;
   #resume: (() => void) | null = null;
   #oneShot: Client | null = null;
-  #freshRetried = false;
+  /** The current attempt is on a connection of its own (a retry after a reset), not a pooled one. */
+  #fresh = false;
   /** The client waits for `100 Continue` before it sends the body. */
   #continue = false;
   #status = 0;
@@ -189,8 +190,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#send(slot, false);
   }
 
+  /** Tries a server other than this one (and those tried before). */
+  #elsewhere(slot: ServerSlot, failure: UpstreamFailure): void {
+    this.#avoid ??= new Set();
+    this.#avoid.add(slot);
+    this.#next(failure);
+  }
+
   #send(slot: ServerSlot, fresh: boolean): void {
     this.#slot = slot;
+    this.#fresh = fresh;
     slot.localActive++;
     this.#ctx.hooks.activeChanged(slot);
     this.#vars.backendAddr = slot.address;
@@ -315,17 +324,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
       case 'connect-timeout':
         this.#ctx.hooks.passiveFailure(slot, failure === 'connect-refused' ? 'refused' : 'connect-timeout');
         if (bodyUntouched) {
-          this.#avoid ??= new Set();
-          this.#avoid.add(slot);
-          this.#next(failure);
+          this.#elsewhere(slot, failure);
           return;
         }
         break;
       case 'reset':
-        // Often a pooled connection the server closed while idle: one more try on a new connection.
-        if (!this.#freshRetried && !this.#withBody && IDEMPOTENT.has(this.#req.method as string)) {
-          this.#freshRetried = true;
-          this.#send(slot, true);
+        if (!this.#withBody && IDEMPOTENT.has(this.#req.method as string)) {
+          // Often a pooled connection the server closed while idle: one more try on a new connection.
+          if (!this.#fresh) {
+            this.#send(slot, true);
+            return;
+          }
+          // A new connection reset too: the server is going away (a connection it had accepted
+          // but not yet served when it stopped). Another server, as nginx's proxy_next_upstream.
+          this.#ctx.hooks.passiveFailure(slot, 'reset');
+          this.#elsewhere(slot, failure);
           return;
         }
         this.#ctx.hooks.passiveFailure(slot, 'reset');
