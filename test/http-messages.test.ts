@@ -262,6 +262,32 @@ test('pipelined requests in one write are answered in order, bodies included', a
   }
 });
 
+test('bytes after a request that closes the connection (Connection: close, HTTP/1.0) are ignored: that request is answered, then the connection closes', async () => {
+  const seen: string[] = [];
+  node.handler = (req, res) => {
+    seen.push(req.url as string);
+    // Answered later than the trailing bytes are parsed: the answer must survive them.
+    setTimeout(() => res.end(`answer ${req.url}`), 50);
+  };
+  try {
+    for (const [name, head] of [
+      ['HTTP/1.1 with Connection: close', 'GET /closing-11 HTTP/1.1\r\nHost: p.test\r\nConnection: close\r\n\r\n'],
+      ['HTTP/1.0', 'GET /closing-10 HTTP/1.0\r\nHost: p.test\r\n\r\n'],
+    ] as const) {
+      const conn = await RawConnection.open(main);
+      conn.write(`${head}GET /never HTTP/1.1\r\nHost: p.test\r\n\r\n`);
+      const res = await conn.read();
+      assert.equal(res.status, 200, `${name}: ${res.raw}`);
+      assert.match(res.body.toString(), /^answer \/closing-1[01]$/, name);
+      await conn.closed;
+      conn.destroy();
+    }
+    assert.deepEqual(seen, ['/closing-11', '/closing-10']);
+  } finally {
+    node.handler = null;
+  }
+});
+
 test('pipelined requests go upstream one at a time, as HAProxy and nginx send them; those left waiting when the client goes are recorded as 499, never sent', async () => {
   let inFlight = 0;
   let most = 0;

@@ -201,8 +201,15 @@ export class HttpFrontend {
       socket.destroy();
       return;
     }
-    // A response in progress for this connection (a body that turned out malformed): answer through it.
     const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (err.code === 'HPE_CLOSED_CONNECTION' && res !== null && res !== undefined) {
+      // Bytes after a request that closes the connection (Connection: close, HTTP/1.0): they
+      // can never be a request (RFC 9112 §9.6). Read no more and answer that request; the
+      // connection closes after it, as HAProxy and nginx do.
+      socket.pause();
+      return;
+    }
+    // A response in progress for this connection (a body that turned out malformed): answer through it.
     if (res !== null && res !== undefined) {
       const exchange = exchangeOf(res);
       if (exchange !== undefined && !res.headersSent) exchange.fail(code, err.code ?? null);
