@@ -4,11 +4,13 @@
 // trailers, WebSocket tunnelling, and a response ending with its connection read by a slow client.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import {
   freePorts,
   type HttpUpstream,
+  metricValue,
   once,
   RawConnection,
   type RawHttpUpstream,
@@ -30,6 +32,9 @@ let rawFe: number;
 let deadFe: number;
 let deadPort: number;
 let wsIdleFe: number;
+/** Answers at once, before it reads any request body: 413 to a POST, 200 otherwise. */
+let early: Server;
+let earlyFe: number;
 
 const MIB = 1024 * 1024;
 const block = randomBytes(MIB);
@@ -37,7 +42,14 @@ const block = randomBytes(MIB);
 before(async () => {
   node = await startHttpUpstream('node');
   rawUp = await startRawHttpUpstream();
-  [main, rawFe, deadFe, deadPort, wsIdleFe] = (await freePorts(5)) as [number, number, number, number, number];
+  [main, rawFe, deadFe, deadPort, wsIdleFe, earlyFe] = (await freePorts(6)) as [number, number, number, number, number, number];
+  early = createServer((req, res) => {
+    const text = req.method === 'POST' ? 'too big' : `answer ${req.url}`;
+    res.writeHead(req.method === 'POST' ? 413 : 200, { 'content-length': text.length });
+    res.end(text);
+  });
+  await new Promise<void>((resolve) => early.listen(0, '127.0.0.1', resolve));
+  const earlyAddress = `127.0.0.1:${(early.address() as AddressInfo).port}`;
   wss = new WebSocketServer({ server: node.server, path: '/ws' });
   wss.on('connection', (ws, req) => {
     ws.send(`hello ${req.headers['x-forwarded-for']}`);
@@ -51,11 +63,13 @@ before(async () => {
         { name: 'raw', listen: `127.0.0.1:${rawFe}`, protocol: 'http', backend: 'raw' },
         { name: 'dead', listen: `127.0.0.1:${deadFe}`, protocol: 'http', backend: 'dead' },
         { name: 'ws-idle', listen: `127.0.0.1:${wsIdleFe}`, protocol: 'http', backend: 'node', http: { timeouts: { tunnel_idle: '600ms' } } },
+        { name: 'early', listen: `127.0.0.1:${earlyFe}`, protocol: 'http', backend: 'early' },
       ],
       backends: [
         { name: 'node', servers: [{ address: node.address }] },
         { name: 'raw', servers: [{ address: rawUp.address }] },
         { name: 'dead', servers: [{ address: `127.0.0.1:${deadPort}` }] },
+        { name: 'early', servers: [{ address: earlyAddress }] },
       ],
     },
   });
@@ -66,6 +80,8 @@ after(async () => {
   wss?.close();
   await node?.close();
   await rawUp?.close();
+  early?.closeAllConnections();
+  early?.close();
 });
 
 test('Expect: 100-continue: 100 comes first, then the body is forwarded and answered', async () => {
@@ -238,6 +254,40 @@ test('a response whose body framing breaks after a good head: the client connect
   } finally {
     rawUp.handler = null;
   }
+});
+
+test('an answer before the whole request body: the rest of the body is read and dropped, so the connection serves its next request, or sees its client leave', async () => {
+  const head = `POST /upload HTTP/1.1\r\nHost: e.test\r\nContent-Length: ${4 * MIB}\r\n\r\n`;
+  // The upstream answers 413 without reading the body; the client goes on sending it.
+  const conn = await RawConnection.open(earlyFe);
+  conn.write(head);
+  conn.write(block);
+  const res = await conn.read();
+  assert.equal(res.status, 413, res.raw);
+  assert.equal(res.body.toString(), 'too big');
+  for (let i = 1; i < 4; i++) conn.write(block);
+  conn.write('GET /next HTTP/1.1\r\nHost: e.test\r\n\r\n');
+  const next = await conn.read({ timeoutMs: 5000 });
+  assert.equal(next.status, 200, next.raw);
+  assert.equal(next.body.toString(), 'answer /next');
+  conn.destroy();
+
+  // A client that stops after the answer and closes its side: the connection is closed
+  // at once, not held (unread) until client_idle.
+  const leaving = await RawConnection.open(earlyFe);
+  leaving.write(head);
+  leaving.write(block);
+  assert.equal((await leaving.read()).status, 413);
+  leaving.socket.end();
+  await waitFor(() => leaving.ended, 'rustlb to close the connection its client left', 5000);
+  leaving.destroy();
+  await waitFor(async () => metricValue(await lb.metrics(), 'rustlb_active_connections', { frontend: 'early' }) === 0, 'no connection left open', 5000);
+  // Nothing but the two answers: no 400 for the body that ended early, no request recorded for it.
+  assert.equal(leaving.pending.length, 0, leaving.pending.toString());
+  assert.deepEqual(
+    lb.logs.filter((l) => l.frontend === 'early' && l.msg === 'http request').map((l) => l.status),
+    [413, 200, 413],
+  );
 });
 
 test('pipelined requests in one write are answered in order, bodies included', async () => {

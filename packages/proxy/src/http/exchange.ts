@@ -29,6 +29,8 @@ class ConnectionState {
   active: Exchange | null = null;
   /** Pipelined requests waiting for their turn, oldest first. */
   waiting: Exchange[] | null = null;
+  /** The rest of an answered request's body is being read and dropped (see discardRest). */
+  dropping = false;
 }
 
 type TrackedSocket = IncomingMessage['socket'] & { [kConnection]?: ConnectionState };
@@ -58,6 +60,19 @@ function onClientStall(this: TrackedResponse): void {
   if (exchange !== undefined) exchange.clientStalled();
   // Answered in full, but the client does not take the last bytes.
   else if (!this.writableFinished) this.destroy();
+}
+
+/**
+ * The answer is complete but the request body is not (the upstream answered early, or
+ * failed): read the rest and drop it, as Node does with a body nobody read, so that the
+ * connection carries its next request, or notices that its client left. Otherwise the
+ * socket stays paused where the body stopped being read (undici detaches a body it
+ * stops sending) until client_idle. `_dump` is how Node's server drops a body; it keeps
+ * dropping after undici destroyed the request, which the socket is resumed past.
+ */
+function discardRest(req: IncomingMessage, socket: TrackedSocket): void {
+  (req as IncomingMessage & { _dump?: () => void })._dump?.();
+  socket.resume();
 }
 
 /** Status recorded when the client leaves before any response (nginx's convention). */
@@ -127,6 +142,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // timeout nobody listens to.
     this.#res.on('timeout', onClientStall);
     const connection = connectionOf(this.#socket);
+    connection.dropping = false;
     if (connection.active !== null) {
       // Pipelined: one request of a connection at a time upstream, as HAProxy and nginx do
       // (Node's server hands over every request it has parsed at once, so one connection
@@ -421,6 +437,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
         ...(error === null ? {} : { error }),
       });
     }
+    if (this.#withBody && !this.#req.complete && !socket.destroyed) {
+      connection.dropping = true;
+      discardRest(this.#req, socket);
+    }
     // The exchange that has its connection's turn (see start) passes it on.
     if (connection.active === this) this.#passTurn(connection);
   }
@@ -456,6 +476,11 @@ export function connectionGone(socket: IncomingMessage['socket']): void {
   if (connection === undefined) return;
   if (connection.waiting !== null) for (const waiting of connection.waiting) waiting.clientGone();
   connection.active?.clientGone();
+}
+
+/** The connection's last request was answered and the rest of its body is being dropped. */
+export function droppingBody(socket: IncomingMessage['socket']): boolean {
+  return (socket as TrackedSocket)[kConnection]?.dropping === true;
 }
 
 /** Byte counters for a socket that carried no proxied request (a rejected one): the rest since the last request. */

@@ -7,7 +7,7 @@ import type { ProxyContext } from '../context.js';
 import { IdleSweep } from '../idle-sweep.js';
 import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
 import { rawErrorResponse, statusOf } from './error-page.js';
-import { connectionGone, Exchange, exchangeOf, unaccountedBytes } from './exchange.js';
+import { connectionGone, droppingBody, Exchange, exchangeOf, unaccountedBytes } from './exchange.js';
 import type { HttpState } from './http-state.js';
 import { requestProblem } from './request-checks.js';
 import { handleUpgrade, type Tunnel } from './upgrade.js';
@@ -198,6 +198,12 @@ export class HttpFrontend {
   clientError(err: NodeJS.ErrnoException, socket: Socket): void {
     const code = PARSER_ERRORS[err.code ?? ''] ?? (isUnsupportedVersion(err) ? 'RLB_ERR_HTTP_VERSION' : 'RLB_ERR_BAD_REQUEST');
     if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (droppingBody(socket)) {
+      // The body of a request already answered ended early or broke: there is no request
+      // to answer (a 400 now would answer nothing the client asked) and none recorded.
       socket.destroy();
       return;
     }
