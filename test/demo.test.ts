@@ -81,7 +81,7 @@ before(async () => {
     ['127.0.0.1:9001', '127.0.0.1:9002'],
   );
   // …and only its ports change here.
-  [frontend, metrics, ...upstreamPorts] = (await freePorts(4)) as [number, number, number, number];
+  [frontend, metrics, ...upstreamPorts] = await freePorts(4);
   (config.frontends[0] as { listen: string }).listen = `127.0.0.1:${frontend}`;
   config.global.metrics.address = `127.0.0.1:${metrics}`;
   (config.backends[0] as { servers: { address: string }[] }).servers = upstreamPorts.map((p) => ({ address: `127.0.0.1:${p}` }));

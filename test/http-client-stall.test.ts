@@ -73,7 +73,7 @@ before(async () => {
   upstream = createServer(handle);
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const address = upstream.address() as { port: number };
-  [fe] = (await freePorts(1)) as [number];
+  [fe] = await freePorts(1);
   lb = await RustlbProcess.start({
     config: {
       global: { workers: 1 },

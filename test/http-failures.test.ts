@@ -36,18 +36,9 @@ before(async () => {
   avail = await startHttpUpstream('avail');
   rawUp = await startRawHttpUpstream();
   hole = await Blackhole.start();
-  const ports = (await freePorts(10)) as number[];
-  [refusedA, refusedB] = ports as [number, number];
-  const [retry, cto, refused, ctoOnly, slowFe, availFe, rawFe, rawThenGood] = ports.slice(2) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const ports = await freePorts(10);
+  [refusedA, refusedB] = ports;
+  const [, , retry, cto, refused, ctoOnly, slowFe, availFe, rawFe, rawThenGood] = ports;
   fe = { retry, cto, refused, ctoOnly, slow: slowFe, avail: availFe, raw: rawFe, rawThenGood };
   const http = (name: string, port: number, backend: string, extra: Record<string, unknown> = {}) => ({
     name,

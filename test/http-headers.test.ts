@@ -28,7 +28,7 @@ before(async () => {
     HttpUpstream,
     HttpUpstream,
   ];
-  [main, novia, trusted, routed] = (await freePorts(4)) as [number, number, number, number];
+  [main, novia, trusted, routed] = await freePorts(4);
   const one = (name: string, up: HttpUpstream) => ({ name, servers: [{ address: up.address }] });
   lb = await RustlbProcess.start({
     config: {

@@ -42,7 +42,7 @@ const block = randomBytes(MIB);
 before(async () => {
   node = await startHttpUpstream('node');
   rawUp = await startRawHttpUpstream();
-  [main, rawFe, deadFe, deadPort, wsIdleFe, earlyFe] = (await freePorts(6)) as [number, number, number, number, number, number];
+  [main, rawFe, deadFe, deadPort, wsIdleFe, earlyFe] = await freePorts(6);
   early = createServer((req, res) => {
     const text = req.method === 'POST' ? 'too big' : `answer ${req.url}`;
     res.writeHead(req.method === 'POST' ? 413 : 200, { 'content-length': text.length });

@@ -14,7 +14,7 @@ let slow: number;
 
 before(async () => {
   up = await startRawHttpUpstream();
-  [main, small, slow] = (await freePorts(3)) as [number, number, number];
+  [main, small, slow] = await freePorts(3);
   lb = await RustlbProcess.start({
     config: {
       global: { access_log: false },

@@ -38,17 +38,7 @@ before(async () => {
   upShort = await startRawHttpUpstream();
   upLong = await startRawHttpUpstream();
   held = await startHttpUpstream('held');
-  [idleFe, shortFe, longFe, limitedFe, openFe, oneFe, rrThreeFe, rrOneFe, rrOpenFe] = (await freePorts(9)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  [idleFe, shortFe, longFe, limitedFe, openFe, oneFe, rrThreeFe, rrOneFe, rrOpenFe] = await freePorts(9);
   lb = await RustlbProcess.start({
     config: {
       global: { access_log: false },

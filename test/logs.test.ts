@@ -127,7 +127,7 @@ describe('JSON logs of a running instance', () => {
     };
     echo = await tcpEcho();
     dead = await garbage();
-    [web, deadweb, tcp, burst] = (await freePorts(4)) as [number, number, number, number];
+    [web, deadweb, tcp, burst] = await freePorts(4);
     lb = await start({ config: config(), args: ['--no-watch'] });
     await lb.waitForLog((l) => l.msg === 'rustlb started', 'the start line');
     const once = (msg: string) => lb.logs.filter((l) => l.msg === msg);
@@ -309,7 +309,7 @@ describe('settings', () => {
   test('global.access_log: false: no access lines, lifecycle lines still there', async () => {
     const up = await http('q');
     const echo = await tcpEcho();
-    const [port, tcp] = (await freePorts(2)) as [number, number];
+    const [port, tcp] = await freePorts(2);
     const lb = await start({
       config: {
         global: { access_log: false },
@@ -360,7 +360,7 @@ describe('settings', () => {
 
   test('--log-level overrides log_level, in the primary and in every worker', async () => {
     const up = await http('w');
-    const [port, deadPort] = (await freePorts(2)) as [number, number];
+    const [port, deadPort] = await freePorts(2);
     const dead = await garbage();
     const lb = await start({
       config: {
@@ -393,7 +393,7 @@ describe('settings', () => {
 describe('a slow stdout', () => {
   test('a stdout nobody reads does not stall the workers; every access line arrives once it is read again', async () => {
     const up = await http('s');
-    const [port, metricsPort] = (await freePorts(2)) as [number, number];
+    const [port, metricsPort] = await freePorts(2);
     const dir = mkdtempSync(join(tmpdir(), 'rustlb-stdout-'));
     cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'rustlb.yaml');

@@ -70,7 +70,7 @@ before(async () => {
   echo = await startTcpUpstream();
   statusHandler(a);
   statusHandler(api);
-  [web, bytesPort, conns, tcp, flakyPort] = (await freePorts(5)) as [number, number, number, number, number];
+  [web, bytesPort, conns, tcp, flakyPort] = await freePorts(5);
   lb = await RustlbProcess.start({ config: config(), args: ['--no-watch'] });
 });
 

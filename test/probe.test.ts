@@ -20,7 +20,7 @@ let dir: string;
 before(async () => {
   assert.ok(existsSync(join(PROBE, 'run.mjs')), `http11probe not found at ${PROBE} (set RUSTLB_HTTP11PROBE)`);
   dir = mkdtempSync(join(tmpdir(), 'rustlb-probe-'));
-  const [targetPort, frontPort] = (await freePorts(2)) as [number, number];
+  const [targetPort, frontPort] = await freePorts(2);
   port = frontPort;
   target = spawn(process.execPath, [join(PROBE, 'target-server.mjs'), String(targetPort)], { stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise<void>((resolve, reject) => {

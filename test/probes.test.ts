@@ -261,7 +261,7 @@ describe('a frontend the workers could not bind', () => {
     const dns = await startDnsServer();
     cleanup.push(() => dns.close());
     const NAME = 'late.rustlb.test';
-    const [port, extraPort] = (await freePorts(2)) as [number, number];
+    const [port, extraPort] = await freePorts(2);
     const base = {
       global: { resolvers: [dns.address] },
       frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],

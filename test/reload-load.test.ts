@@ -33,7 +33,7 @@ before(async () => {
   await new Promise((r) => wss.once('listening', r));
   wsPort = (wss.address() as { port: number }).port;
   wss.on('connection', (ws) => ws.on('message', (data) => ws.send(data)));
-  [httpPort, tcpPort] = (await freePorts(2)) as [number, number];
+  [httpPort, tcpPort] = await freePorts(2);
   // Some requests take a while, so that reloads land while they are in flight.
   (web[1] as HttpUpstream).handler = (_req, res) => {
     setTimeout(() => {

@@ -32,7 +32,7 @@ before(async () => {
     socket.once('end', () => socket.end(`got ${n} bytes`));
   };
   hole = await Blackhole.start();
-  [echoFe, endFe, refusedFe, holeFe, idleFe, refusedPort] = (await freePorts(6)) as [number, number, number, number, number, number];
+  [echoFe, endFe, refusedFe, holeFe, idleFe, refusedPort] = await freePorts(6);
   const tcp = (name: string, port: number, backend: string, extra: Record<string, unknown> = {}) => ({
     name,
     listen: `127.0.0.1:${port}`,
@@ -186,7 +186,7 @@ test('round robin: with one worker, 10 sessions alternate strictly between two u
       return u;
     }),
   );
-  const port = (await freePorts(1))[0] as number;
+  const [port] = await freePorts(1);
   const rr = await RustlbProcess.start({
     workers: 1,
     config: {

@@ -49,7 +49,7 @@ describe('crashes', () => {
   let httpPort: number;
 
   before(async () => {
-    const [h, t] = (await freePorts(2)) as [number, number];
+    const [h, t] = await freePorts(2);
     httpPort = h;
     lb = await RustlbProcess.start({ config: config(h, t) });
   });
@@ -197,7 +197,7 @@ describe('a worker that exits with a code', () => {
   let httpPort: number;
 
   before(async () => {
-    const [h, t] = (await freePorts(2)) as [number, number];
+    const [h, t] = await freePorts(2);
     httpPort = h;
     // Only where a worker's inspector listens once it is asked to (SIGUSR1): nothing else changes.
     const base = await inspectBase();

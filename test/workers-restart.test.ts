@@ -17,7 +17,7 @@ describe('rustlb-ctl restart-workers', () => {
   let tcpPort: number;
 
   before(async () => {
-    [httpPort, tcpPort] = (await freePorts(2)) as [number, number];
+    [httpPort, tcpPort] = await freePorts(2);
     lb = await RustlbProcess.start({ config: config(httpPort, tcpPort, { shutdown_timeout: '4s' }) });
   });
 

@@ -29,8 +29,11 @@ export async function freePort(): Promise<number> {
   }
 }
 
-export async function freePorts(n: number): Promise<number[]> {
+/** N numbers as a tuple when N is a literal, so `const [a, b] = await freePorts(2)` needs no cast. */
+type Ports<N extends number, Got extends number[] = []> = number extends N ? number[] : Got['length'] extends N ? Got : Ports<N, [...Got, number]>;
+
+export async function freePorts<N extends number>(n: N): Promise<Ports<N>> {
   const out: number[] = [];
   while (out.length < n) out.push(await freePort());
-  return out;
+  return out as Ports<N>;
 }
