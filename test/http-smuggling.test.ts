@@ -76,6 +76,8 @@ const SHAPES: Record<string, string> = {
   'Host with a path': 'GET /hostpath HTTP/1.1\r\nHost: s.test/x\r\n\r\n',
   'absolute-form target with a different Host': 'GET http://other.test/abs HTTP/1.1\r\nHost: s.test\r\n\r\n',
   'asterisk-form with GET': `GET * HTTP/1.1\r\n${H}\r\n`,
+  'a fragment in an origin-form target': `GET /path#frag HTTP/1.1\r\n${H}\r\n`,
+  'a fragment in an absolute-form target': 'GET http://s.test/abs#frag HTTP/1.1\r\nHost: s.test\r\n\r\n',
   'HTTP/1.1 with Transfer-Encoding on HTTP/1.0': `POST /te10 HTTP/1.0\r\n${H}Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
   'malformed version': `GET /v HTTP/1.a\r\n${H}\r\n`,
   'version with leading zeros': `GET /v0 HTTP/01.1\r\n${H}\r\n`,

@@ -3,8 +3,8 @@ import type { IncomingMessage } from 'node:http';
 /**
  * Checks Node's parser leaves to us (it rejects CL+TE, bad chunk sizes, obs-fold, bare
  * LF, whitespace before the colon and oversized heads by itself): Host (missing,
- * repeated, invalid, disagreeing with an absolute-form target), request targets,
- * Transfer-Encoding that is empty or in HTTP/1.0. Returns why the
+ * repeated, invalid, disagreeing with an absolute-form target), request targets (their
+ * form, a fragment), Transfer-Encoding that is empty or in HTTP/1.0. Returns why the
  * request is refused, or null. Nothing of a refused request reaches a backend.
  */
 export function requestProblem(req: IncomingMessage): string | null {
@@ -27,6 +27,9 @@ export function requestProblem(req: IncomingMessage): string | null {
   if (hosts === 1 && !validHost(host)) return 'invalid Host header';
   if (hosts === 0 && req.httpVersionMinor === 1 && req.httpVersionMajor === 1) return 'missing Host header';
   const url = req.url ?? '';
+  // RFC 9112 §3.2: no request-target form has a fragment (clients strip it); HAProxy refuses
+  // one too, rather than leave each backend to decide what `#` means.
+  if (url.includes('#')) return 'fragment in the request target';
   if (url.charCodeAt(0) !== 47 /* / */) {
     if (url === '*') {
       if (req.method !== 'OPTIONS') return 'asterisk-form is only for OPTIONS';
