@@ -1,0 +1,174 @@
+// Clients that misbehave in every way an HTTP client can leave a proxy: aborting mid-response,
+// mid-upload and while the upstream thinks, resetting mid-chunk, half-closing mid-body,
+// leaving after an early answer, pipelining into a cut body, reading nothing. Once they are
+// gone, rustlb holds nothing for them: no client connection, no descriptor, no worker lost
+// (anchors §3.1: the socket and memory leaks of Node proxies on client aborts).
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { after, before, test } from 'node:test';
+import { freePorts, metricValue, RustlbProcess, waitFor } from '@rustlb/testkit';
+
+const KIB = 1024;
+const chunk = Buffer.alloc(64 * KIB, 97);
+let upstream: Server;
+let lb: RustlbProcess;
+let fe: number;
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  const path = req.url ?? '/';
+  if (path === '/big') {
+    // 4 MiB, with backpressure: far more than the socket buffers between here and the client.
+    res.writeHead(200, { 'content-length': 64 * chunk.length });
+    let sent = 0;
+    const pump = () => {
+      while (sent < 64) {
+        sent++;
+        if (!res.write(chunk)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+      res.end();
+    };
+    pump();
+  } else if (path === '/slow') {
+    const timer = setTimeout(() => res.end('slow'), 300);
+    res.on('close', () => clearTimeout(timer));
+  } else if (path === '/early') {
+    // Answered before the body is read: the rest is the proxy's to drop.
+    res.writeHead(413, { 'content-length': 7 });
+    res.end('too big');
+  } else {
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  }
+}
+
+before(async () => {
+  upstream = createServer(handle);
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const { port } = upstream.address() as { port: number };
+  [fe] = await freePorts(1);
+  lb = await RustlbProcess.start({
+    config: {
+      global: { access_log: false },
+      frontends: [
+        {
+          name: 'web',
+          listen: `127.0.0.1:${fe}`,
+          protocol: 'http',
+          backend: 'app',
+          // Pooled upstream connections close soon when idle, so descriptors settle quickly.
+          http: { timeouts: { client_stall: '1s', upstream_idle: '300ms' } },
+        },
+      ],
+      backends: [{ name: 'app', servers: [{ address: `127.0.0.1:${port}` }], health_check: { interval: '1h' } }],
+    },
+  });
+});
+
+after(async () => {
+  await lb?.dispose();
+  upstream?.closeAllConnections();
+  upstream?.close();
+});
+
+/** Client sockets not closed yet, by misbehaviour. */
+const open = new Map<string, Set<Socket>>();
+
+/** Opens a client connection and runs `act` once connected; the socket counts as open until it closes (by either side). */
+function client(name: string, act: (s: Socket) => void): void {
+  const s = connect({ port: fe, host: '127.0.0.1' });
+  const set = open.get(name) ?? new Set<Socket>();
+  open.set(name, set);
+  set.add(s);
+  s.on('error', () => {});
+  s.on('close', () => set.delete(s));
+  // Reads (and drops) what comes, so that it sees rustlb close; READS_NOTHING pauses again.
+  s.resume();
+  s.once('connect', () => act(s));
+}
+
+/**
+ * Waits until at most `most` clients of each misbehaviour are open. A client that reads
+ * nothing cannot see rustlb close its connection, so it is left out: rustlb's side of it
+ * is counted by rustlb_active_connections.
+ */
+async function settled(most: number, what: string): Promise<void> {
+  const left = () => [...open].filter(([name, set]) => name !== READS_NOTHING && set.size > most);
+  await waitFor(() => left().length === 0, what, 10_000).catch((err) => {
+    throw new Error(`${(err as Error).message}; still open: ${JSON.stringify(left().map(([name, set]) => `${name}: ${set.size}`))}`);
+  });
+}
+
+const READS_NOTHING = 'reads nothing, then half-closes';
+const POST_HEAD = (path: string, length: number) => `POST ${path} HTTP/1.1\r\nHost: a.test\r\nContent-Length: ${length}\r\n\r\n`;
+
+/** Each way to leave; every one ends with its connection closed by the client or, for those that only half-close, by rustlb. */
+const MISBEHAVIOURS: Record<string, (s: Socket) => void> = {
+  'aborts mid-response': (s) => {
+    s.write('GET /big HTTP/1.1\r\nHost: a.test\r\n\r\n');
+    s.once('data', () => s.destroy());
+  },
+  'aborts while the upstream thinks': (s) => {
+    s.write('GET /slow HTTP/1.1\r\nHost: a.test\r\n\r\n');
+    setImmediate(() => s.destroy());
+  },
+  'resets mid-upload': (s) => {
+    s.write(POST_HEAD('/sink', 1024 * KIB));
+    s.write(chunk, () => s.resetAndDestroy());
+  },
+  'resets mid-chunk': (s) => {
+    s.write('POST /sink HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n10000\r\n');
+    s.write(chunk.subarray(0, 1000), () => s.resetAndDestroy());
+  },
+  'half-closes mid-body': (s) => {
+    s.end(`${POST_HEAD('/sink', 10)}01234`);
+  },
+  'leaves after an early answer, body unsent': (s) => {
+    s.write(POST_HEAD('/early', 1024 * KIB));
+    s.write(chunk);
+    s.once('data', () => s.end());
+  },
+  'pipelines into a cut body, then aborts': (s) => {
+    s.write(`GET /slow HTTP/1.1\r\nHost: a.test\r\n\r\nGET /slow HTTP/1.1\r\nHost: a.test\r\n\r\n${POST_HEAD('/sink', 100)}abc`);
+    setImmediate(() => s.destroy());
+  },
+  [READS_NOTHING]: (s) => {
+    s.pause();
+    s.end('GET /big HTTP/1.1\r\nHost: a.test\r\n\r\n');
+  },
+  'aborts a WebSocket handshake': (s) => {
+    s.write(
+      'GET /ws HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    setImmediate(() => s.destroy());
+  },
+};
+
+function descriptors(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+test('after 270 clients that leave in nine bad ways, rustlb holds no connection and no descriptor for them, and no worker died', async () => {
+  const pids = lb.workerPids();
+  assert.equal(pids.length, 2);
+  const baseline = pids.map(descriptors);
+  for (let round = 0; round < 30; round++) {
+    for (const [name, act] of Object.entries(MISBEHAVIOURS)) client(name, act);
+    // A few at a time, so the worker sees them interleaved rather than as one burst.
+    if (round % 5 === 4) await settled(5, 'the clients so far to finish');
+  }
+  // Those that only half-closed are closed by rustlb: at once, or after client_stall (1 s).
+  await settled(0, 'every client connection to be closed');
+  await waitFor(async () => metricValue(await lb.metrics(), 'rustlb_active_connections', { frontend: 'web' }) === 0, 'no client connection counted', 5000);
+  // Upstream connections close after upstream_idle; then each worker is back to what it held before.
+  await waitFor(() => pids.every((pid, i) => descriptors(pid) <= (baseline[i] as number)), 'descriptors back to the baseline', 10_000).catch((err) => {
+    throw new Error(`${(err as Error).message}: before ${baseline.join('/')}, now ${pids.map(descriptors).join('/')}`);
+  });
+  for (const set of open.values()) for (const s of set) s.destroy();
+  assert.deepEqual(lb.workerPids(), pids, 'no worker was replaced');
+  assert.equal(lb.logs.filter((l) => l.level === 'fatal' || l.msg === 'worker exited').length, 0);
+});
