@@ -203,8 +203,10 @@ export class HttpFrontend {
     }
     if (droppingBody(socket)) {
       // The body of a request already answered ended early or broke: there is no request
-      // to answer (a 400 now would answer nothing the client asked) and none recorded.
-      socket.destroy();
+      // to answer (a 400 now would answer nothing the client asked) and none recorded. The
+      // answer may still be on its way out: the connection closes once it is written.
+      this.ctx.logger.debug({ frontend: this.name, clientIp: normalizeIp(socket.remoteAddress), err: err.code }, 'rest of an answered body broke; closing');
+      socket.destroySoon();
       return;
     }
     const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
