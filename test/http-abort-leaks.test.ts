@@ -2,19 +2,37 @@
 // mid-upload and while the upstream thinks, resetting mid-chunk, half-closing mid-body,
 // leaving after an early answer, pipelining into a cut body, reading nothing. Once they are
 // gone, rustlb holds nothing for them: no client connection, no descriptor, no worker lost
-// (anchors §3.1: the socket and memory leaks of Node proxies on client aborts).
+// (anchors §3.1: the socket and memory leaks of Node proxies on client aborts). The same
+// for upstreams that fail in every way a server can (anchors §3.2).
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { freePorts, metricValue, RustlbProcess, waitFor } from '@rustlb/testkit';
 
 const KIB = 1024;
 const chunk = Buffer.alloc(64 * KIB, 97);
 let upstream: Server;
+let failing: TcpServer;
 let lb: RustlbProcess;
 let fe: number;
+let failingFe: number;
+
+/** How the failing upstream answers, by request path. */
+const FAILURES: Record<string, (s: Socket) => void> = {
+  '/reset-mid-body': (s) => {
+    s.write(`HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(1000)}`, () => s.resetAndDestroy());
+  },
+  '/close-mid-chunked': (s) => s.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n'),
+  '/close-delimited': (s) => s.end(`HTTP/1.1 200 OK\r\n\r\n${'y'.repeat(200_000)}`),
+  '/reset-at-once': (s) => s.resetAndDestroy(),
+  '/not-http': (s) => s.end('NOT HTTP AT ALL\r\n\r\n'),
+  '/two-lengths': (s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc'),
+  '/interim-then-close': (s) => s.end('HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n'),
+  // No answer: rustlb's response timeout (500 ms) ends it.
+  '/silent': () => {},
+};
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
   const path = req.url ?? '/';
@@ -50,7 +68,16 @@ before(async () => {
   upstream = createServer(handle);
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const { port } = upstream.address() as { port: number };
-  [fe] = await freePorts(1);
+  failing = createTcpServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', (d: Buffer) => {
+      const path = d.toString('latin1').split(' ')[1] ?? '';
+      (FAILURES[path] ?? ((x: Socket) => x.destroy()))(socket);
+    });
+  });
+  await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+  const failingPort = (failing.address() as { port: number }).port;
+  [fe, failingFe] = await freePorts(2);
   lb = await RustlbProcess.start({
     config: {
       global: { access_log: false },
@@ -63,8 +90,13 @@ before(async () => {
           // Pooled upstream connections close soon when idle, so descriptors settle quickly.
           http: { timeouts: { client_stall: '1s', upstream_idle: '300ms' } },
         },
+        { name: 'failing', listen: `127.0.0.1:${failingFe}`, protocol: 'http', backend: 'failing', http: { timeouts: { response: '500ms' } } },
       ],
-      backends: [{ name: 'app', servers: [{ address: `127.0.0.1:${port}` }], health_check: { interval: '1h' } }],
+      backends: [
+        { name: 'app', servers: [{ address: `127.0.0.1:${port}` }], health_check: { interval: '1h' } },
+        // Failures must not take the one server out: the test is about what each leaves behind.
+        { name: 'failing', servers: [{ address: `127.0.0.1:${failingPort}` }], health_check: { interval: '1h', unhealthy_threshold: 100000 } },
+      ],
     },
   });
 });
@@ -73,6 +105,7 @@ after(async () => {
   await lb?.dispose();
   upstream?.closeAllConnections();
   upstream?.close();
+  failing?.close();
 });
 
 /** Client sockets not closed yet, by misbehaviour. */
@@ -169,6 +202,50 @@ test('after 270 clients that leave in nine bad ways, rustlb holds no connection 
     throw new Error(`${(err as Error).message}: before ${baseline.join('/')}, now ${pids.map(descriptors).join('/')}`);
   });
   for (const set of open.values()) for (const s of set) s.destroy();
+  assert.deepEqual(lb.workerPids(), pids, 'no worker was replaced');
+  assert.equal(lb.logs.filter((l) => l.level === 'fatal' || l.msg === 'worker exited').length, 0);
+});
+
+test('after 120 requests to an upstream that fails in eight ways, every client has its answer or a closed connection, and rustlb holds nothing for them', async () => {
+  const pids = lb.workerPids();
+  const baseline = pids.map(descriptors);
+  const answers = new Map<string, Set<number>>();
+  const pending = new Set<Socket>();
+  for (let round = 0; round < 15; round++) {
+    for (const path of Object.keys(FAILURES)) {
+      const s = connect({ port: failingFe, host: '127.0.0.1' });
+      pending.add(s);
+      let got = '';
+      s.on('error', () => {});
+      s.on('data', (d: Buffer) => {
+        if (got.length < 20) got += d.toString('latin1', 0, 20);
+      });
+      s.on('close', () => {
+        pending.delete(s);
+        const seen = answers.get(path) ?? new Set<number>();
+        answers.set(path, seen);
+        seen.add(Number(got.slice(9, 12)) || 0);
+      });
+      s.write(`GET ${path} HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n`);
+    }
+    await waitFor(() => pending.size <= 16, 'the requests so far to end', 10_000);
+  }
+  await waitFor(() => pending.size === 0, 'every client connection to be closed', 10_000);
+  // The status each client saw: 200 for the two cut mid-body (their connection closed before the body was whole; http-failures checks that), rustlb's own 502/504 for the rest.
+  assert.deepEqual(Object.fromEntries([...answers].map(([path, seen]) => [path, [...seen].sort()])), {
+    '/reset-mid-body': [200],
+    '/close-mid-chunked': [200],
+    '/close-delimited': [200],
+    '/reset-at-once': [502],
+    '/not-http': [502],
+    '/two-lengths': [502],
+    '/interim-then-close': [502],
+    '/silent': [504],
+  });
+  await waitFor(async () => metricValue(await lb.metrics(), 'rustlb_active_connections', { frontend: 'failing' }) === 0, 'no client connection counted', 5000);
+  await waitFor(() => pids.every((pid, i) => descriptors(pid) <= (baseline[i] as number)), 'descriptors back to the baseline', 10_000).catch((err) => {
+    throw new Error(`${(err as Error).message}: before ${baseline.join('/')}, now ${pids.map(descriptors).join('/')}`);
+  });
   assert.deepEqual(lb.workerPids(), pids, 'no worker was replaced');
   assert.equal(lb.logs.filter((l) => l.level === 'fatal' || l.msg === 'worker exited').length, 0);
 });
