@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { after, before, test } from 'node:test';
-import { freePorts, metricValue, RustlbProcess, waitFor } from '@rustlb/testkit';
+import { freePorts, metricValue, RustlbProcess, waitFor, writeRepeated } from '@rustlb/testkit';
 
 const KIB = 1024;
 const chunk = Buffer.alloc(64 * KIB, 97);
@@ -39,18 +39,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   if (path === '/big') {
     // 4 MiB, with backpressure: far more than the socket buffers between here and the client.
     res.writeHead(200, { 'content-length': 64 * chunk.length });
-    let sent = 0;
-    const pump = () => {
-      while (sent < 64) {
-        sent++;
-        if (!res.write(chunk)) {
-          res.once('drain', pump);
-          return;
-        }
-      }
-      res.end();
-    };
-    pump();
+    writeRepeated(res, chunk, 64);
   } else if (path === '/slow') {
     const timer = setTimeout(() => res.end('slow'), 300);
     res.on('close', () => clearTimeout(timer));

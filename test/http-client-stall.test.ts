@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { freePorts, RawConnection, RustlbProcess, waitFor } from '@rustlb/testkit';
+import { freePorts, RawConnection, RustlbProcess, waitFor, writeRepeated } from '@rustlb/testkit';
 
 const MIB = 1024 * 1024;
 const block = Buffer.alloc(MIB, 97);
@@ -19,21 +19,10 @@ const cutShort = new Set<string>();
 
 function big(res: ServerResponse, mib: number): void {
   res.writeHead(200, { 'content-length': mib * MIB });
-  let sent = 0;
-  const pump = () => {
-    while (sent < mib) {
-      sent++;
-      if (!res.write(block)) {
-        res.once('drain', pump);
-        return;
-      }
-    }
-    res.end();
-  };
   res.on('close', () => {
     if (!res.writableFinished) cutShort.add('big');
   });
-  pump();
+  writeRepeated(res, block, mib);
 }
 
 function handle(req: IncomingMessage, res: ServerResponse): void {

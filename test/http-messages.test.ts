@@ -20,6 +20,7 @@ import {
   startRawHttpUpstream,
   statuses,
   waitFor,
+  writeRepeated,
 } from '@rustlb/testkit';
 import { WebSocket, WebSocketServer } from 'ws';
 
@@ -452,18 +453,7 @@ test('a 50 MiB streamed response and a 20 MiB streamed upload arrive intact', as
       res.end(sha256([body]));
       return;
     }
-    let sent = 0;
-    const pump = () => {
-      while (sent < 50) {
-        sent++;
-        if (!res.write(block)) {
-          res.once('drain', pump);
-          return;
-        }
-      }
-      res.end();
-    };
-    pump();
+    writeRepeated(res, block, 50);
   };
   try {
     const got = await new Promise<{ hash: string; length: number }>((resolve, reject) => {
@@ -492,18 +482,7 @@ test('a 50 MiB streamed response and a 20 MiB streamed upload arrive intact', as
         res.once('end', () => resolve(text));
       });
       req.once('error', reject);
-      let n = 0;
-      const pump = () => {
-        while (n < 20) {
-          n++;
-          if (!req.write(block)) {
-            req.once('drain', pump);
-            return;
-          }
-        }
-        req.end();
-      };
-      pump();
+      writeRepeated(req, block, 20);
     });
     assert.equal(upload, sha256(Array.from({ length: 20 }, () => block)));
   } finally {

@@ -13,3 +13,4 @@ export { CTL_BIN, type LogLine, metricValue, ROOT, RUSTLB_BIN, type RustlbOption
 export { TaggedLoad, type TaggedResult, taggedSentAt } from './tagged-load.js';
 export { startTcpUpstream, TcpUpstream } from './tcp-upstream.js';
 export { once, waitFor } from './wait.js';
+export { writeRepeated } from './write-repeated.js';
