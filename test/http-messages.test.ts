@@ -273,6 +273,18 @@ test('an answer before the whole request body: the rest of the body is read and 
   assert.equal(next.body.toString(), 'answer /next');
   conn.destroy();
 
+  // Once the rest is dropped, a malformed next request is an ordinary one: 400 with its request id.
+  const bad = await RawConnection.open(earlyFe);
+  bad.write(head);
+  bad.write(block);
+  assert.equal((await bad.read()).status, 413);
+  for (let i = 1; i < 4; i++) bad.write(block);
+  bad.write('GET /a b c HTTP/1.1\r\nHost: e.test\r\n\r\n');
+  const refused = await bad.read({ timeoutMs: 5000 });
+  assert.equal(refused.status, 400, refused.raw);
+  assert.match(refused.body.toString(), /request id: \S+/);
+  bad.destroy();
+
   // A client that stops after the answer and closes its side: the connection is closed
   // at once, not held (unread) until client_idle.
   const leaving = await RawConnection.open(earlyFe);
@@ -287,7 +299,7 @@ test('an answer before the whole request body: the rest of the body is read and 
   assert.equal(leaving.pending.length, 0, leaving.pending.toString());
   assert.deepEqual(
     lb.logs.filter((l) => l.frontend === 'early' && l.msg === 'http request').map((l) => l.status),
-    [413, 200, 413],
+    [413, 200, 413, 400, 413],
   );
 });
 

@@ -29,8 +29,8 @@ class ConnectionState {
   active: Exchange | null = null;
   /** Pipelined requests waiting for their turn, oldest first. */
   waiting: Exchange[] | null = null;
-  /** The rest of an answered request's body is being read and dropped (see discardRest). */
-  dropping = false;
+  /** The answered request whose rest of body is being read and dropped (see discardRest). */
+  dropping: IncomingMessage | null = null;
 }
 
 type TrackedSocket = IncomingMessage['socket'] & { [kConnection]?: ConnectionState };
@@ -142,7 +142,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // timeout nobody listens to.
     this.#res.on('timeout', onClientStall);
     const connection = connectionOf(this.#socket);
-    connection.dropping = false;
+    connection.dropping = null;
     if (connection.active !== null) {
       // Pipelined: one request of a connection at a time upstream, as HAProxy and nginx do
       // (Node's server hands over every request it has parsed at once, so one connection
@@ -438,7 +438,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       });
     }
     if (this.#withBody && !this.#req.complete && !socket.destroyed) {
-      connection.dropping = true;
+      connection.dropping = this.#req;
       discardRest(this.#req, socket);
     }
     // The exchange that has its connection's turn (see start) passes it on.
@@ -478,9 +478,10 @@ export function connectionGone(socket: IncomingMessage['socket']): void {
   connection.active?.clientGone();
 }
 
-/** The connection's last request was answered and the rest of its body is being dropped. */
+/** The rest of the body of a request already answered is being dropped: Node's parser has not reached a new request. */
 export function droppingBody(socket: IncomingMessage['socket']): boolean {
-  return (socket as TrackedSocket)[kConnection]?.dropping === true;
+  const dropping = (socket as TrackedSocket)[kConnection]?.dropping;
+  return dropping !== undefined && dropping !== null && !dropping.complete;
 }
 
 /** Byte counters for a socket that carried no proxied request (a rejected one): the rest since the last request. */
