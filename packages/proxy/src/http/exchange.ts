@@ -67,8 +67,9 @@ function onClientStall(this: TrackedResponse): void {
  * failed): read the rest and drop it, as Node does with a body nobody read, so that the
  * connection carries its next request, or notices that its client left. Otherwise the
  * socket stays paused where the body stopped being read (undici detaches a body it
- * stops sending) until client_idle. `_dump` is how Node's server drops a body; it keeps
- * dropping after undici destroyed the request, which the socket is resumed past.
+ * stops sending) until client_idle. `_dump` is how Node's server drops a body: its parser
+ * then discards the body's bytes, even of a request undici destroyed; resuming the socket
+ * lets it read them.
  */
 function discardRest(req: IncomingMessage, socket: TrackedSocket): void {
   (req as IncomingMessage & { _dump?: () => void })._dump?.();
@@ -344,21 +345,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
           return;
         }
         break;
-      case 'reset':
-        if (!this.#withBody && IDEMPOTENT.has(this.#req.method as string)) {
-          // Often a pooled connection the server closed while idle: one more try on a new connection.
-          if (!this.#fresh) {
-            this.#send(slot, true);
-            return;
-          }
-          // A new connection reset too: the server is going away (a connection it had accepted
-          // but not yet served when it stopped). Another server, as nginx's proxy_next_upstream.
-          this.#ctx.hooks.passiveFailure(slot, 'reset');
-          this.#elsewhere(slot, failure);
+      case 'reset': {
+        const retryable = !this.#withBody && IDEMPOTENT.has(this.#req.method as string);
+        // Often a pooled connection the server closed while idle: one more try on a new connection.
+        if (retryable && !this.#fresh) {
+          this.#send(slot, true);
           return;
         }
         this.#ctx.hooks.passiveFailure(slot, 'reset');
+        // A new connection reset too: the server is going away (a connection it had accepted
+        // but not yet served when it stopped). Another server, as nginx's proxy_next_upstream.
+        if (retryable) {
+          this.#elsewhere(slot, failure);
+          return;
+        }
         break;
+      }
       case 'response-timeout':
         this.#ctx.hooks.passiveFailure(slot, 'response-timeout');
         break;
