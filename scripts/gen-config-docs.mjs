@@ -29,6 +29,8 @@ const EXAMPLES = {
   'global.workers': 4,
   'global.shutdown_delay': '10s',
   'global.admin.socket': '/run/rustlb/rustlb.sock',
+  'global.admin.status': true,
+  'global.admin.token': 'a-long-random-secret-from-a-vault',
   'global.resolvers': ['10.96.0.10', '10.96.0.11:53'],
   'frontends[].name': 'web',
   'frontends[].listen': '0.0.0.0:8080',

@@ -38,6 +38,7 @@ const FILE_KEYS: Readonly<Record<keyof GlobalConfig, string>> = {
   shutdownDelayMs: 'global.shutdown_delay',
   shutdownTimeoutMs: 'global.shutdown_timeout',
   adminSocket: 'global.admin.socket',
+  statusPage: 'global.admin.status',
   accessLog: 'global.access_log',
   resolvers: 'global.resolvers',
 };

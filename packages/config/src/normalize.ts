@@ -133,6 +133,7 @@ export function normalize(raw: RawConfig, configFile: string | null): ResolvedCo
       shutdownDelayMs: ms(g.shutdown_delay),
       shutdownTimeoutMs: ms(g.shutdown_timeout),
       adminSocket: g.admin.socket === undefined ? defaultAdminSocket(configFile) : socketPath(g.admin.socket, configFile),
+      statusPage: { enabled: g.admin.status ?? null, actions: g.admin.status_actions, token: g.admin.token ?? null },
       accessLog: g.access_log,
       resolvers: g.resolvers.map(resolver),
     },

@@ -66,7 +66,7 @@ export interface RawConfig {
     workers: number | 'auto';
     shutdown_delay: string;
     shutdown_timeout: string;
-    admin: { socket?: string };
+    admin: { socket?: string; status?: boolean; status_actions: boolean; token?: string };
     access_log: boolean;
     resolvers: string[];
   };

@@ -41,6 +41,7 @@ describe('defaults of SPEC §3', () => {
         shutdownDelayMs: 0,
         shutdownTimeoutMs: 30_000,
         adminSocket: defaultAdminSocket(file),
+        statusPage: { enabled: null, actions: false, token: null },
         accessLog: true,
         resolvers: [],
       },

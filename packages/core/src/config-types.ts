@@ -23,6 +23,15 @@ export interface MetricsSettings {
   readonly path: string;
 }
 
+/** The status page on the metrics address (`global.admin.status`, `status_actions`, `token`). */
+export interface StatusPageSettings {
+  /** `true`: served on any address; `false`: never; `null` (unset): only on a loopback address. */
+  readonly enabled: boolean | null;
+  /** Drain / disable / enable buttons (only with a token). */
+  readonly actions: boolean;
+  readonly token: string | null;
+}
+
 export interface GlobalConfig {
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
@@ -33,6 +42,7 @@ export interface GlobalConfig {
   readonly shutdownTimeoutMs: number;
   /** Absolute path of the control socket. */
   readonly adminSocket: string;
+  readonly statusPage: StatusPageSettings;
   readonly accessLog: boolean;
   /** DNS servers for backend hostnames; empty = the system resolver. */
   readonly resolvers: readonly HostPort[];

@@ -18,6 +18,7 @@ export type {
   ResolvedConfig,
   RouteConfig,
   ServerConfig,
+  StatusPageSettings,
   TcpSettings,
 } from './config-types.js';
 export {

@@ -23,6 +23,8 @@ interface Tracked {
   health: ServerHealth;
   lastCheck: { at: number; ok: boolean; reason: string | null } | null;
   cooldownTimer: NodeJS.Timeout | null;
+  /** When it became healthy or unhealthy (or was first seen). */
+  since: number;
 }
 
 export interface ServerStatus {
@@ -34,6 +36,8 @@ export interface ServerStatus {
   readonly admin: AdminState;
   readonly lastError: string | null;
   readonly lastCheck: { readonly at: number; readonly ok: boolean; readonly reason: string | null } | null;
+  /** When it entered its current health state (or was first seen), ms since the epoch. */
+  readonly since: number;
 }
 
 /** An operator's drain/disable of one server, and the configured entry it came from. */
@@ -95,7 +99,7 @@ export class HealthRunner {
     for (const [key, { member, settings }] of wanted) {
       const t = this.#servers.get(key);
       if (t === undefined) {
-        this.#servers.set(key, { member, settings, health: INITIAL_HEALTH, lastCheck: null, cooldownTimer: null });
+        this.#servers.set(key, { member, settings, health: INITIAL_HEALTH, lastCheck: null, cooldownTimer: null, since: Date.now() });
         this.#metrics.backendHealth.labels(member.backend, member.address).set(1);
         this.#schedule(key);
       } else {
@@ -193,6 +197,7 @@ export class HealthRunner {
     t.health = o.state;
     this.#armCooldown(t);
     if (o.transition === null) return;
+    t.since = now;
     const { backend, address } = t.member;
     this.#metrics.backendHealth.labels(backend, address).set(o.state.healthy ? 1 : 0);
     this.#changed();
@@ -276,6 +281,7 @@ export class HealthRunner {
       admin: this.#admin.get(t.member.key)?.state ?? 'enabled',
       lastError: t.health.lastError,
       lastCheck: t.lastCheck,
+      since: t.since,
     }));
   }
 

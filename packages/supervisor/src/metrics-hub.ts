@@ -2,6 +2,7 @@ import type { MetricsReply, WorkerFigures } from '@rustlb/core/ipc';
 import { METRIC, type MetricsJson } from '@rustlb/telemetry';
 import { accumulate, mergeSnapshots } from '@rustlb/telemetry/aggregate';
 import pidusage from 'pidusage';
+import type { Registry } from 'prom-client';
 import type { Fleet, WorkerRecord } from './fleet.js';
 import type { PrimaryMetrics } from './primary-metrics.js';
 
@@ -136,6 +137,21 @@ export class MetricsHub {
 
   /** The Prometheus text of the whole cluster. */
   async scrape(): Promise<{ contentType: string; body: string }> {
+    const { registry } = await this.merged();
+    return { contentType: registry.contentType, body: await registry.metrics() };
+  }
+
+  /**
+   * The cluster's metrics as one snapshot (what {@link scrape} serves, as data), with the
+   * process usage it measured: the status page reads the very counters `/metrics` shows.
+   */
+  async snapshot(): Promise<{ metrics: MetricsJson; usage: Map<number, ProcessUsage> }> {
+    const { registry, usage } = await this.merged();
+    return { metrics: (await registry.getMetricsAsJSON()) as MetricsJson, usage };
+  }
+
+  /** Collects every worker's report and merges them with the primary's own and the retired ones. */
+  async merged(): Promise<{ registry: Registry; usage: Map<number, ProcessUsage> }> {
     const [{ missing }, usage] = await Promise.all([this.collect(), this.usage()]);
     const m = this.#metrics;
     if (missing.length > 0) m.scrapeErrors.inc(missing.length);
@@ -166,7 +182,6 @@ export class MetricsHub {
     } as unknown as MetricsJson[number];
     const snapshots: MetricsJson[] = [own, [perWorker], this.#retired];
     for (const known of this.#known.values()) snapshots.push(known.snapshot);
-    const merged = mergeSnapshots(snapshots);
-    return { contentType: merged.contentType, body: await merged.metrics() };
+    return { registry: mergeSnapshots(snapshots), usage };
   }
 }

@@ -1,7 +1,7 @@
 import { type ResolvedConfig, type StatusResult, VERSION, type WorkerStatus } from '@rustlb/core';
 import type { Fleet } from './fleet.js';
 import type { HealthRunner } from './health-runner.js';
-import type { MetricsHub } from './metrics-hub.js';
+import type { MetricsHub, ProcessUsage } from './metrics-hub.js';
 
 export interface StatusSources {
   readonly startedAt: number;
@@ -22,10 +22,16 @@ function describeExit(exit: { code: number | null; signal: string | null } | nul
   return exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
 }
 
-/** What `rustlb-ctl status` shows: fresh worker figures (asked for now) and process usage. */
-export async function statusReport(s: StatusSources): Promise<StatusResult> {
-  await s.hub.collect();
-  const usage = await s.hub.usage();
+/**
+ * What `rustlb-ctl status` shows: fresh worker figures (asked for now) and process usage.
+ * `collected`: the usage of a collection just made (the status page's), so none is made again.
+ */
+export async function statusReport(s: StatusSources, collected?: ReadonlyMap<number, ProcessUsage>): Promise<StatusResult> {
+  let usage = collected;
+  if (usage === undefined) {
+    await s.hub.collect();
+    usage = await s.hub.usage();
+  }
   const { fleet, config } = s;
   // In the order of the config file (DNS members in answer order), not in the order they were first seen.
   const order = new Map<string, number>();

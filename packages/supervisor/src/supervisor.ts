@@ -14,10 +14,10 @@ import {
 } from '@rustlb/core';
 import type { ConfigApplied, ToPrimary } from '@rustlb/core/ipc';
 import { createLogger, type LogSink } from '@rustlb/telemetry';
-import { AdminHttp, type Check } from './admin-http.js';
+import { AdminHttp, type Check, type StatusAction } from './admin-http.js';
 import { ConfigOwner, type Overrides } from './config-owner.js';
 import { ConnView } from './conn-view.js';
-import { ControlServer } from './control/server.js';
+import { ControlServer, runCommand } from './control/server.js';
 import type { ControlTarget, RestartResult } from './control/target.js';
 import { DnsDiscovery } from './dns-discovery.js';
 import { Fleet, type WorkerRecord } from './fleet.js';
@@ -25,6 +25,7 @@ import { HealthRunner } from './health-runner.js';
 import { MetricsHub } from './metrics-hub.js';
 import { preflight } from './preflight.js';
 import { PrimaryMetrics } from './primary-metrics.js';
+import { type ReloadRecord, type StatusPageData, statusPageData } from './status-page.js';
 import { statusReport } from './status-report.js';
 
 export interface SupervisorOptions {
@@ -80,6 +81,10 @@ export class Supervisor implements ControlTarget {
   #restarting = false;
   #loopLag = 0;
   #lagTimer: NodeJS.Timeout | null = null;
+  /** The outcome of the last reload, for the status page. */
+  #lastReload: ReloadRecord | null = null;
+  /** One status page measurement shared by every page polling at the same moment. */
+  #statusPage: { readonly at: number; readonly data: Promise<StatusPageData> } | null = null;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -105,7 +110,14 @@ export class Supervisor implements ControlTarget {
     this.#dns = new DnsDiscovery(logger, this.#health);
     this.#admin = new AdminHttp(
       this.#owner.current.global.metrics,
-      { liveness: () => this.liveness(), readiness: () => this.readiness(), scrape: () => this.#hub.scrape() },
+      {
+        liveness: () => this.liveness(),
+        readiness: () => this.readiness(),
+        scrape: () => this.#hub.scrape(),
+        statusSettings: () => this.#config.global.statusPage,
+        statusData: () => this.#statusPageData(),
+        statusAction: (action: StatusAction, server: string) => runCommand(this, { id: 0, command: action, server }),
+      },
       logger,
     );
     this.#control = new ControlServer(this.#owner.current.global.adminSocket, this, logger);
@@ -170,6 +182,8 @@ export class Supervisor implements ControlTarget {
       },
       'rustlb started',
     );
+    const sp = config.global.statusPage;
+    if (sp.actions && sp.token === null) logger.warn('global.admin.status_actions is on without global.admin.token: the status page offers no actions');
     if (this.#o.watch) logger.info({ config: this.#owner.file }, 'watching the configuration file');
     else logger.info({ config: this.#owner.file }, 'not watching the configuration file (--no-watch)');
     // Ready only now: whoever sees /readyz 200 can expect the start-up lines before it.
@@ -266,10 +280,18 @@ export class Supervisor implements ControlTarget {
   /** Reloads run one after the other, so each compares against the outcome of the one before. */
   #enqueueReload(trigger: string, onlyIfChanged: boolean): Promise<ReloadResult | null> {
     const run = this.#reloading.then(() =>
-      this.#reload(trigger, onlyIfChanged).catch((err: unknown): ReloadResult => {
-        this.#log.logger.error({ err, trigger }, 'reload failed');
-        return this.#refused([`reload failed: ${(err as Error).message}`]);
-      }),
+      this.#reload(trigger, onlyIfChanged)
+        .catch((err: unknown): ReloadResult => {
+          this.#log.logger.error({ err, trigger }, 'reload failed');
+          return this.#refused([`reload failed: ${(err as Error).message}`]);
+        })
+        .then((result) => {
+          if (result !== null) {
+            const { accepted, generation, errors, warnings } = result;
+            this.#lastReload = { at: Date.now(), trigger, accepted, generation, errors, warnings };
+          }
+          return result;
+        }),
     );
     this.#reloading = run;
     return run;
@@ -354,6 +376,29 @@ export class Supervisor implements ControlTarget {
       health: this.#health,
       inFlight: this.#connView.totals(),
     });
+  }
+
+  /** `/status.json`: measured at most once per 250 ms, however many pages poll. */
+  #statusPageData(): Promise<StatusPageData> {
+    const now = Date.now();
+    if (this.#statusPage !== null && now - this.#statusPage.at < 250) return this.#statusPage.data;
+    const { statusPage } = this.#config.global;
+    const data = statusPageData({
+      startedAt: this.#startedAt,
+      configFile: this.#owner.file,
+      generation: this.#owner.generation,
+      config: this.#config,
+      ready: this.readiness().every((c) => c.ok),
+      draining: this.#phase === 'draining',
+      fleet: this.#fleet,
+      hub: this.#hub,
+      health: this.#health,
+      inFlight: this.#connView.totals(),
+      lastReload: this.#lastReload,
+      actions: statusPage.actions && statusPage.token !== null,
+    });
+    this.#statusPage = { at: now, data };
+    return data;
   }
 
   setServerState(server: string, state: AdminState): void {

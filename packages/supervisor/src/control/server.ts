@@ -20,6 +20,14 @@ const COMMANDS: Readonly<Record<ControlCommand, CommandHandler>> = {
   'restart-workers': restartWorkers,
 };
 
+/**
+ * Runs one control command against the daemon: what the socket does for `rustlb-ctl`,
+ * and what the status page's buttons do, so both go through the same code.
+ */
+export function runCommand(target: ControlTarget, request: ControlRequest): Promise<unknown> {
+  return COMMANDS[request.command](target, request);
+}
+
 /** A request line longer than this is refused (nothing legitimate comes close). */
 const MAX_LINE = 64 * 1024;
 /** A connection idle this long is closed (rustlb-ctl sends its request at once). */
@@ -139,7 +147,7 @@ export class ControlServer {
       return;
     }
     try {
-      const result = await COMMANDS[request.command](this.#target, request);
+      const result = await runCommand(this.#target, request);
       this.#answer(socket, { id: request.id, ok: true, result });
     } catch (err) {
       if (!isRustlbError(err)) this.#logger.error({ err, command: request.command }, 'control command failed');
