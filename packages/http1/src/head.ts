@@ -1,4 +1,9 @@
 import type { H1Code } from './errors.js';
+import { parseFields } from './fields.js';
+import { requestFraming, responseFraming } from './framing.js';
+import { fail, NEED_MORE, scan } from './scan.js';
+import { CR, HTAB, LF, latin1, SP, TARGET, TOKEN, VALUE } from './tables.js';
+import { absolutePrefix, checkHost, checkTarget } from './target.js';
 
 /** Limits a head must stay within (else H1_HEAD_TOO_LARGE / H1_TOO_MANY_HEADERS, 431). */
 export interface HeadLimits {
@@ -90,12 +95,9 @@ export class ResponseHead extends HeadFields {
  * (case-insensitively) from an absolute-form target's authority.
  */
 export function parseRequestHead(buf: Buffer, start: number, end: number, limits: HeadLimits, out: RequestHead): number {
-  void buf;
-  void start;
-  void end;
-  void limits;
-  void out;
-  throw new Error('not implemented');
+  const lim = end - start > limits.maxHeadBytes ? start + limits.maxHeadBytes : end;
+  const p = requestHead(buf, start, lim, limits, out);
+  return finish(p, start, end, limits, out);
 }
 
 /**
@@ -108,11 +110,172 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
  * Transfer-Encoding: 'close'; Content-Length: 'length'; otherwise 'close'.
  */
 export function parseResponseHead(buf: Buffer, start: number, end: number, headRequest: boolean, limits: HeadLimits, out: ResponseHead): number {
-  void buf;
-  void start;
-  void end;
-  void headRequest;
-  void limits;
-  void out;
-  throw new Error('not implemented');
+  const lim = end - start > limits.maxHeadBytes ? start + limits.maxHeadBytes : end;
+  const p = responseHead(buf, start, lim, headRequest, limits, out);
+  return finish(p, start, end, limits, out);
+}
+
+function finish(p: number, start: number, end: number, limits: HeadLimits, out: HeadFields): number {
+  if (p === NEED_MORE) {
+    // Incomplete within the limit: either more bytes may complete it, or it cannot fit.
+    return end - start >= limits.maxHeadBytes ? fail(out, 'H1_HEAD_TOO_LARGE', 'head too large') : 0;
+  }
+  if (p > 0) out.headBytes = p - start;
+  return p;
+}
+
+// RFC 9112 §2.2 asks servers to skip at least one empty line before a request; a stream of them is not a request.
+const MAX_LEADING_EMPTY_LINES = 4;
+
+function requestHead(buf: Buffer, start: number, lim: number, limits: HeadLimits, out: RequestHead): number {
+  let p = start;
+  let c = 0;
+  for (let blank = 0; p < lim && buf[p] === CR; blank++) {
+    if (p + 1 >= lim) return NEED_MORE;
+    if (buf[p + 1] !== LF) return fail(out, 'H1_BAD_LINE_ENDING', 'bare CR in the head');
+    if (blank === MAX_LEADING_EMPTY_LINES) return fail(out, 'H1_BAD_REQUEST_LINE', 'too many empty lines before the request line');
+    p += 2;
+  }
+  // method SP
+  const ms = p;
+  while (p < lim && TOKEN[buf[p] as number] === 1) p++;
+  if (p >= lim) return NEED_MORE;
+  c = buf[p] as number;
+  if (c !== SP) {
+    if (c === LF) return fail(out, 'H1_BAD_LINE_ENDING', 'bare LF in the head');
+    if (p === ms || c === CR) return fail(out, 'H1_BAD_REQUEST_LINE', 'malformed request line');
+    return fail(out, 'H1_BAD_METHOD', 'invalid method');
+  }
+  if (p === ms) return fail(out, 'H1_BAD_REQUEST_LINE', 'malformed request line');
+  const me = p++;
+  // request-target SP
+  const ts = p;
+  let fragment = false;
+  for (;;) {
+    while (p < lim && TARGET[buf[p] as number] === 1) p++;
+    if (p >= lim) return NEED_MORE;
+    c = buf[p] as number;
+    if (c !== 0x23) break;
+    fragment = true;
+    p++;
+  }
+  const te = p;
+  if (te === ts) return fail(out, 'H1_BAD_REQUEST_LINE', c === SP ? 'more than one space in the request line' : 'no request target');
+  let minor = -1;
+  if (c === SP) {
+    p++;
+    // HTTP-version CRLF
+    const vs = p;
+    while (p < lim && buf[p] !== CR && buf[p] !== LF && p - vs < 16) p++;
+    if (p >= lim) return NEED_MORE;
+    c = buf[p] as number;
+    if (c === LF) return fail(out, 'H1_BAD_LINE_ENDING', 'bare LF in the head');
+    if (c !== CR) return fail(out, 'H1_BAD_VERSION', 'malformed HTTP version');
+    if (p + 1 >= lim) return NEED_MORE;
+    if (buf[p + 1] !== LF) return fail(out, 'H1_BAD_LINE_ENDING', 'bare CR in the head');
+    minor = version(buf, vs, p);
+    if (minor === -1) return fail(out, 'H1_BAD_VERSION', 'malformed HTTP version');
+  } else if (c === CR) {
+    if (p + 1 >= lim) return NEED_MORE;
+    if (buf[p + 1] !== LF) return fail(out, 'H1_BAD_LINE_ENDING', 'bare CR in the head');
+    // No version: an HTTP/0.9 request line, judged below once its target is.
+  } else if (c === LF) return fail(out, 'H1_BAD_LINE_ENDING', 'bare LF in the head');
+  else return fail(out, 'H1_BAD_TARGET', 'invalid character in the request target');
+  p += 2;
+  const method = methodName(buf, ms, me);
+  out.method = method;
+  if (method === 'CONNECT') return fail(out, 'H1_CONNECT', 'CONNECT is not supported');
+  const first = buf[ts] as number;
+  let schemeLength = 0;
+  if (first === 0x2a /* * */ && te - ts === 1) {
+    if (method !== 'OPTIONS') return fail(out, 'H1_ASTERISK_NOT_OPTIONS', 'asterisk-form is only for OPTIONS');
+  } else if (first !== 0x2f /* / */) {
+    schemeLength = absolutePrefix(buf, ts, te);
+    if (schemeLength === 0) return fail(out, 'H1_BAD_TARGET', 'invalid request target');
+  }
+  if (fragment) return fail(out, 'H1_FRAGMENT', 'fragment in the request target');
+  if (minor < 0 || minor > 1) return fail(out, 'H1_VERSION_NOT_SUPPORTED', 'HTTP version not supported');
+  out.versionMinor = minor;
+  out.target = latin1(buf, ts, te);
+  const s = scan;
+  s.reset();
+  p = parseFields(buf, p, lim, limits, out, s, true);
+  if (p < 0) return p;
+  if (requestFraming(out, s) < 0 || checkHost(out, s.hosts) < 0 || checkTarget(out, schemeLength) < 0) return -1;
+  return p;
+}
+
+/** `HTTP/d.d` in buf[vs, ve): the minor digit for 1.0 / 1.1, 2 for another well-formed version, -1 when malformed. */
+function version(buf: Buffer, vs: number, ve: number): number {
+  if (ve - vs !== 8) return -1;
+  if (buf[vs] !== 0x48 || buf[vs + 1] !== 0x54 || buf[vs + 2] !== 0x54 || buf[vs + 3] !== 0x50 || buf[vs + 4] !== 0x2f) return -1;
+  const major = (buf[vs + 5] as number) - 0x30;
+  const minor = (buf[vs + 7] as number) - 0x30;
+  if (major < 0 || major > 9 || buf[vs + 6] !== 0x2e || minor < 0 || minor > 9) return -1;
+  return major === 1 && minor <= 1 ? minor : 2;
+}
+
+/** The method as a string; the common ones without an allocation. */
+function methodName(buf: Buffer, ms: number, me: number): string {
+  const n = me - ms;
+  const c = buf[ms];
+  if (n === 3) {
+    if (c === 0x47 && buf[ms + 1] === 0x45 && buf[ms + 2] === 0x54) return 'GET';
+    if (c === 0x50 && buf[ms + 1] === 0x55 && buf[ms + 2] === 0x54) return 'PUT';
+  } else if (n === 4) {
+    if (c === 0x50 && buf[ms + 1] === 0x4f && buf[ms + 2] === 0x53 && buf[ms + 3] === 0x54) return 'POST';
+    if (c === 0x48 && buf[ms + 1] === 0x45 && buf[ms + 2] === 0x41 && buf[ms + 3] === 0x44) return 'HEAD';
+  }
+  return latin1(buf, ms, me);
+}
+
+function responseHead(buf: Buffer, start: number, lim: number, headRequest: boolean, limits: HeadLimits, out: ResponseHead): number {
+  // HTTP-version SP 3DIGIT [SP reason-phrase] CRLF; the SP before an empty reason is often left out, and harmless.
+  let p = start;
+  if (lim - p < 12) return startsLikeStatusLine(buf, p, lim) ? NEED_MORE : fail(out, 'H1_BAD_STATUS_LINE', 'malformed status line');
+  const minor = version(buf, p, p + 8);
+  if (minor !== 0 && minor !== 1) return fail(out, 'H1_BAD_STATUS_LINE', 'malformed status line');
+  const d0 = (buf[p + 9] as number) - 0x30;
+  const d1 = (buf[p + 10] as number) - 0x30;
+  const d2 = (buf[p + 11] as number) - 0x30;
+  if (buf[p + 8] !== SP || d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return fail(out, 'H1_BAD_STATUS_LINE', 'malformed status line');
+  p += 12;
+  if (p >= lim) return NEED_MORE;
+  let c = buf[p] as number;
+  let rs = p;
+  if (c === SP) {
+    rs = ++p;
+    while (p < lim && VALUE[buf[p] as number] === 1) p++;
+    if (p >= lim) return NEED_MORE;
+    c = buf[p] as number;
+  }
+  if (c !== CR) return fail(out, c === LF ? 'H1_BAD_LINE_ENDING' : 'H1_BAD_STATUS_LINE', 'malformed status line');
+  if (p + 1 >= lim) return NEED_MORE;
+  if (buf[p + 1] !== LF) return fail(out, 'H1_BAD_LINE_ENDING', 'bare CR in the head');
+  out.versionMinor = minor;
+  out.status = d0 * 100 + d1 * 10 + d2;
+  let re = p;
+  while (re > rs && (buf[re - 1] === SP || buf[re - 1] === HTAB)) re--;
+  out.reason = re === rs ? '' : latin1(buf, rs, re);
+  const s = scan;
+  s.reset();
+  p = parseFields(buf, p + 2, lim, limits, out, s, false);
+  if (p < 0) return p;
+  if (responseFraming(out, s, headRequest) < 0) return -1;
+  return p;
+}
+
+const STATUS_PREFIX = 'HTTP/1.';
+
+/** The bytes so far could begin a valid status line (so waiting for more makes sense). */
+function startsLikeStatusLine(buf: Buffer, p: number, lim: number): boolean {
+  for (let i = 0; p + i < lim; i++) {
+    const c = buf[p + i] as number;
+    if (i < 7) {
+      if (c !== STATUS_PREFIX.charCodeAt(i)) return false;
+    } else if (i === 8) {
+      if (c !== SP) return false;
+    } else if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }

@@ -27,20 +27,18 @@ export function appendKeptFields(
   connectionTokens: readonly string[] | null,
   drop: ReadonlySet<string>,
 ): string {
-  void out;
-  void names;
-  void lower;
-  void values;
-  void connectionTokens;
-  void drop;
-  throw new Error('not implemented');
+  for (let i = 0; i < names.length; i++) {
+    const l = lower[i] as string;
+    if (HOP_BY_HOP.has(l) || drop.has(l) || connectionTokens?.includes(l)) continue;
+    out += `${names[i]}: ${values[i]}\r\n`;
+  }
+  return out;
 }
 
 /** `Name: value\r\n` for each pair of a flat [name, value, …] list. */
 export function appendFields(out: string, fields: readonly string[]): string {
-  void out;
-  void fields;
-  throw new Error('not implemented');
+  for (let i = 0; i + 1 < fields.length; i += 2) out += `${fields[i]}: ${fields[i + 1]}\r\n`;
+  return out;
 }
 
 /** The size line of a chunk of `size` bytes: `hex\r\n`. */
