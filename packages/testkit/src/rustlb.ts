@@ -116,7 +116,7 @@ export class RustlbProcess {
     c.global ??= {};
     const global = c.global;
     global.metrics = { ...((global.metrics as object) ?? {}), address: `127.0.0.1:${this.metricsPort}` };
-    global.admin = { socket: this.socket };
+    global.admin = { ...((global.admin as object) ?? {}), socket: this.socket };
     writeFileSync(this.configFile, stringify(c));
   }
 
