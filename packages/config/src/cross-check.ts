@@ -1,6 +1,6 @@
-import { parseHostPort } from '@rustlb/core';
+import { FRAMING_FIELDS, fieldValueProblem, HEADER_VARIABLES, headerTemplateVariables, parseHostPort } from '@rustlb/core';
 import { didYouMean } from './did-you-mean.js';
-import { type ConfigProblem, formatPath, type PathSegment } from './problems.js';
+import { type ConfigProblem, formatPath, type PathSegment, quote } from './problems.js';
 import type { RawConfig } from './raw.js';
 import { parseDuration } from './units.js';
 
@@ -13,19 +13,30 @@ export interface CrossCheckResult {
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 const VARIABLE = /\$([a-z_]+)/g;
-const KNOWN_VARIABLES = new Set(['client_ip', 'client_port', 'backend_name', 'backend_addr']);
+const KNOWN_VARIABLES: ReadonlySet<string> = new Set(HEADER_VARIABLES);
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const listOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /**
  * Checks that need the whole document: names resolve, nothing is declared twice, no two
- * listeners collide. `broken` holds the paths the schema already rejected: a part that
- * is not well-formed is not cross-checked (its schema errors say enough).
+ * listeners collide, header values stay header values once variables are substituted.
+ * `broken` holds the paths the schema already rejected: a part that is not well-formed
+ * is not cross-checked (its schema errors say enough), nor is anything inside it or
+ * around it. Nothing here trusts a type the schema may have refused: every value read is
+ * checked for its type first (the property tests feed it arbitrary documents).
  */
-export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broken: readonly string[]): CrossCheckResult {
+export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broken: readonly (readonly PathSegment[])[]): CrossCheckResult {
   const errors: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
+  // A path is broken when it, an ancestor or a descendant was refused by the schema.
+  const brokenAt = new Set(broken.map(formatPath));
+  const brokenBelow = new Set<string>();
+  for (const b of broken) for (let n = 0; n < b.length; n++) brokenBelow.add(formatPath(b.slice(0, n)));
   const isBroken = (segs: readonly PathSegment[]): boolean => {
-    const p = formatPath(segs);
-    return broken.some((b) => b === p || b.startsWith(`${p}.`) || b.startsWith(`${p}[`));
+    if (brokenBelow.has(formatPath(segs))) return true;
+    for (let n = 0; n <= segs.length; n++) if (brokenAt.has(formatPath(segs.slice(0, n)))) return true;
+    return false;
   };
   const error = (segs: readonly PathSegment[], message: string) => errors.push({ path: formatPath(segs), line: lineOf(segs), message });
   const at = (segs: readonly PathSegment[]): string => {
@@ -34,19 +45,21 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
   };
   const warn = (segs: readonly PathSegment[], message: string) => warnings.push({ path: formatPath(segs), line: lineOf(segs), message });
 
-  const frontends = Array.isArray(raw.frontends) ? raw.frontends : [];
-  const backends = Array.isArray(raw.backends) ? raw.backends : [];
+  const frontends = (Array.isArray(raw.frontends) ? raw.frontends : []) as unknown[] as (RawConfig['frontends'][number] | null)[];
+  const backends = (Array.isArray(raw.backends) ? raw.backends : []) as unknown[] as (RawConfig['backends'][number] | null)[];
+  const hcDefaults = !isBroken(['health_check_defaults']) && isObject(raw.health_check_defaults) ? raw.health_check_defaults : null;
 
   // Backends: unique names, unique server addresses.
   const backendIndex = new Map<string, number>();
   backends.forEach((b, i) => {
-    if (isBroken(['backends', i, 'name']) || typeof b?.name !== 'string') return;
+    if (!isObject(b) || isBroken(['backends', i, 'name']) || typeof b.name !== 'string') return;
     const first = backendIndex.get(b.name);
     if (first !== undefined) error(['backends', i, 'name'], `duplicate backend name "${b.name}" (first at backends[${first}]${at(['backends', first])})`);
     else backendIndex.set(b.name, i);
     if (!isBroken(['backends', i, 'servers'])) {
       const seen = new Map<string, number>();
-      b.servers.forEach((s, j) => {
+      listOf(b.servers).forEach((s, j) => {
+        if (!isObject(s) || typeof s.address !== 'string') return;
         const prior = seen.get(s.address);
         if (prior !== undefined)
           error(['backends', i, 'servers', j, 'address'], `duplicate server "${s.address}" (also servers[${prior}]${at(['backends', i, 'servers', prior])})`);
@@ -54,9 +67,14 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
       });
     }
     const hc = b.health_check;
-    if (hc !== undefined && !isBroken(['backends', i, 'health_check'])) {
-      const interval = parseDuration(hc.interval ?? raw.health_check_defaults?.interval ?? '10s');
-      const timeout = parseDuration(hc.timeout ?? raw.health_check_defaults?.timeout ?? '5s');
+    if (isObject(hc) && !isBroken(['backends', i, 'health_check'])) {
+      // The defaults count only when the schema accepted them (it said what is wrong with them).
+      const fallback = (key: 'interval' | 'timeout', builtIn: string): string => {
+        const d = hcDefaults?.[key];
+        return typeof d === 'string' ? d : builtIn;
+      };
+      const interval = parseDuration(typeof hc.interval === 'string' ? hc.interval : fallback('interval', '10s'));
+      const timeout = parseDuration(typeof hc.timeout === 'string' ? hc.timeout : fallback('timeout', '5s'));
       if (interval !== null && timeout !== null && timeout > interval) {
         warn(
           ['backends', i, 'health_check', 'timeout'],
@@ -72,7 +90,8 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
   const backendNames = [...backendIndex.keys()];
   // A backend the schema rejected still declares its name when it has one: a reference to
   // it is not wrong. One without a readable name may be the one meant: accuse nobody then.
-  const unreadableBackend = broken.some((b) => b === 'backends') || backends.some((b) => typeof (b as { name?: unknown } | null)?.name !== 'string');
+  const unreadableBackend =
+    brokenAt.has('backends') || !Array.isArray(raw.backends) || backends.some((b) => typeof (b as { name?: unknown } | null)?.name !== 'string');
   const declared = new Set(backends.map((b) => (b as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string'));
   const checkBackendRef = (segs: PathSegment[], name: unknown) => {
     if (isBroken(segs) || typeof name !== 'string' || declared.has(name) || unreadableBackend) return;
@@ -82,9 +101,10 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
 
   // Frontends: unique names, resolvable backends, no two on one address.
   const frontendIndex = new Map<string, number>();
-  const listens: { i: number; host: string; port: number; text: string }[] = [];
+  const listens = new Map<number, { i: number; host: string; text: string }[]>();
+  const overlap = (host: string, port: number) => (listens.get(port) ?? []).find((l) => l.host === host || WILDCARDS.has(l.host) || WILDCARDS.has(host));
   frontends.forEach((f, i) => {
-    if (f === null || typeof f !== 'object') return;
+    if (!isObject(f)) return;
     if (!isBroken(['frontends', i, 'name']) && typeof f.name === 'string') {
       const first = frontendIndex.get(f.name);
       if (first !== undefined) error(['frontends', i, 'name'], `duplicate frontend name "${f.name}" (first at frontends[${first}]${at(['frontends', first])})`);
@@ -94,62 +114,107 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
     if (!isBroken(['frontends', i, 'listen']) && typeof f.listen === 'string') {
       const hp = parseHostPort(f.listen);
       if (hp !== null) {
-        const clash = listens.find((l) => l.port === hp.port && (l.host === hp.host || WILDCARDS.has(l.host) || WILDCARDS.has(hp.host)));
+        const clash = overlap(hp.host, hp.port);
         if (clash !== undefined) {
           error(
             ['frontends', i, 'listen'],
             `${f.listen} overlaps frontends[${clash.i}] (listen ${clash.text}${at(['frontends', clash.i, 'listen'])}): two frontends cannot listen on one address`,
           );
         }
-        listens.push({ i, host: hp.host, port: hp.port, text: f.listen });
+        listens.set(hp.port, [...(listens.get(hp.port) ?? []), { i, host: hp.host, text: f.listen }]);
       }
     }
     if (!isBroken(['frontends', i, 'routes']) && Array.isArray(f.routes)) {
       if (f.protocol === 'tcp' && f.routes.length > 0) error(['frontends', i, 'routes'], 'routes need protocol: http (this frontend is tcp)');
       f.routes.forEach((r, j) => {
+        if (!isObject(r)) return;
         checkBackendRef(['frontends', i, 'routes', j, 'backend'], r.backend);
         if (r.host === undefined && r.path_prefix === undefined && r.methods === undefined) {
           error(['frontends', i, 'routes', j], 'a route needs at least one of host, path_prefix, methods');
         }
       });
     }
-    if (f.protocol === 'http' && !isBroken(['frontends', i, 'http'])) {
+    if (f.protocol === 'http' && !isBroken(['frontends', i, 'http']) && isObject(f.http)) {
       for (const which of ['request_headers', 'response_headers'] as const) {
+        const rules = f.http[which];
+        if (!isObject(rules)) continue;
         const names = new Map<string, string>();
-        for (const [name, value] of Object.entries(f.http[which] ?? {})) {
+        for (const [name, value] of Object.entries(rules)) {
+          const segs = ['frontends', i, 'http', which, name];
           const lower = name.toLowerCase();
           const prior = names.get(lower);
-          if (prior !== undefined) error(['frontends', i, 'http', which, name], `header "${name}" is also set as "${prior}"`);
+          if (prior !== undefined) error(segs, `header ${quote(name)} is also set as ${quote(prior)}`);
           names.set(lower, name);
-          for (const m of String(value).matchAll(VARIABLE)) {
+          if (FRAMING_FIELDS.has(lower)) {
+            error(
+              segs,
+              `${name} cannot be set: the proxy writes it from the message itself (framing and connection fields), and a fixed value would break every message`,
+            );
+          }
+          const text = String(value);
+          for (const m of text.matchAll(VARIABLE)) {
             if (!KNOWN_VARIABLES.has(m[1] as string)) {
-              warn(
-                ['frontends', i, 'http', which, name],
-                `"$${m[1]}" is not a variable (known: $client_ip, $client_port, $backend_name, $backend_addr); it is sent as written`,
-              );
+              warn(segs, `"$${m[1]}" is not a variable (known: $client_ip, $client_port, $backend_name, $backend_addr); it is sent as written`);
             }
           }
+          substitutionProblem(segs, f, text);
         }
       }
     }
   });
 
+  /**
+   * The template itself was checked by the schema; a variable must not bring in what the
+   * template may not hold. $client_ip and $client_port are an address and a number;
+   * $backend_name and $backend_addr are configuration values: each one the frontend can
+   * pick (its backend and its routes' backends, and their servers) is checked as it
+   * will be substituted. A host name is resolved into an IP address, which is safe too.
+   */
+  function substitutionProblem(segs: PathSegment[], f: Record<string, unknown>, template: string): void {
+    const used = new Set(headerTemplateVariables(template));
+    if (!used.has('backend_name') && !used.has('backend_addr')) return;
+    const targets = new Set<string>();
+    if (typeof f.backend === 'string') targets.add(f.backend);
+    for (const r of listOf(f.routes)) if (isObject(r) && typeof r.backend === 'string') targets.add(r.backend);
+    for (const name of targets) {
+      const b = backendIndex.get(name);
+      const backend = b === undefined ? undefined : backends[b];
+      if (b === undefined || !isObject(backend)) continue;
+      const candidates: [string, unknown, PathSegment[]][] = [];
+      if (used.has('backend_name')) candidates.push(['backend_name', backend.name, ['backends', b, 'name']]);
+      if (used.has('backend_addr') && !isBroken(['backends', b, 'servers'])) {
+        listOf(backend.servers).forEach((s, j) => {
+          if (isObject(s)) candidates.push(['backend_addr', s.address, ['backends', b, 'servers', j, 'address']]);
+        });
+      }
+      for (const [variable, value, from] of candidates) {
+        if (typeof value !== 'string') continue;
+        const problem = fieldValueProblem(value);
+        if (problem !== null) {
+          error(segs, `$${variable} would put ${quote(value)} (${formatPath(from)}${at(from)}) into this header, which is not a header value: ${problem}`);
+          return;
+        }
+      }
+    }
+  }
+
   // The metrics server must not take a frontend's address.
-  const m = raw.global?.metrics;
-  if (m !== undefined && !isBroken(['global', 'metrics', 'address'])) {
+  const g = raw.global as unknown;
+  const m = isObject(g) ? g.metrics : undefined;
+  if (isObject(m) && typeof m.address === 'string' && !isBroken(['global', 'metrics', 'address'])) {
     const hp = parseHostPort(m.address);
-    const clash = hp === null ? undefined : listens.find((l) => l.port === hp.port && (l.host === hp.host || WILDCARDS.has(l.host) || WILDCARDS.has(hp.host)));
+    const clash = hp === null ? undefined : overlap(hp.host, hp.port);
     if (clash !== undefined)
       error(['global', 'metrics', 'address'], `${m.address} overlaps frontends[${clash.i}] (listen ${clash.text}${at(['frontends', clash.i, 'listen'])})`);
   }
 
   // Settings for the other protocol are accepted (the original did) but do nothing.
-  const givenFrontends = (given as { frontends?: unknown[] } | null)?.frontends;
+  const givenFrontends = isObject(given) ? given.frontends : undefined;
   frontends.forEach((f, i) => {
-    const g = Array.isArray(givenFrontends) ? (givenFrontends[i] as Record<string, unknown> | undefined) : undefined;
-    if (f === null || typeof f !== 'object' || g === undefined) return;
-    if (f.protocol === 'tcp' && g.http !== undefined) warn(['frontends', i, 'http'], 'http settings are ignored on a tcp frontend');
-    if (f.protocol === 'http' && g.tcp !== undefined) warn(['frontends', i, 'tcp'], 'tcp settings are ignored on an http frontend (use http.timeouts)');
+    const gf = Array.isArray(givenFrontends) ? (givenFrontends[i] as unknown) : undefined;
+    if (!isObject(f) || !isObject(gf)) return;
+    if (f.protocol === 'tcp' && gf.http !== undefined) warn(['frontends', i, 'http'], 'http settings are ignored on a tcp frontend');
+    if (f.protocol === 'http' && gf.tcp !== undefined) warn(['frontends', i, 'tcp'], 'tcp settings are ignored on an http frontend (use http.timeouts)');
   });
 
   return { errors, warnings };

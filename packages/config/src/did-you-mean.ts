@@ -18,13 +18,15 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   let best: string | null = null;
   let bestScore = Number.POSITIVE_INFINITY;
   const w = word.toLowerCase();
+  const limit = Math.max(2, Math.floor(word.length / 3));
   for (const c of candidates) {
+    // The distance is at least the difference in length: a long word is never compared (quadratic).
+    if (Math.abs(c.length - word.length) > limit) continue;
     const score = distance(w, c.toLowerCase());
     if (score < bestScore) {
       best = c;
       bestScore = score;
     }
   }
-  const limit = Math.max(2, Math.floor(word.length / 3));
   return best !== null && bestScore <= limit ? best : null;
 }

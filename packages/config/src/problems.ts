@@ -9,14 +9,35 @@ export interface ConfigProblem {
 
 export type PathSegment = string | number;
 
-const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * `text` in double quotes for a one-line message: control characters, quotes and
+ * anything outside printable ASCII escaped (a file can hold terminal escapes), and cut
+ * to about `max` characters.
+ */
+export function quote(text: string, max = 60): string {
+  let out = '"';
+  const cut = text.length > max - 2;
+  const end = cut ? max - 4 : text.length;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) out += `\\${text[i]}`;
+    else if (c === 0x0a) out += '\\n';
+    else if (c === 0x0d) out += '\\r';
+    else if (c === 0x09) out += '\\t';
+    else if (c >= 0x20 && c < 0x7f) out += text[i];
+    else out += `\\u${c.toString(16).padStart(4, '0')}`;
+  }
+  return cut ? `${out}..."` : `${out}"`;
+}
 
 export function formatPath(segments: readonly PathSegment[]): string {
   let out = '';
   for (const s of segments) {
     if (typeof s === 'number') out += `[${s}]`;
     else if (PLAIN_KEY.test(s)) out += out === '' ? s : `.${s}`;
-    else out += `[${JSON.stringify(s)}]`;
+    else out += `[${quote(s)}]`;
   }
   return out;
 }

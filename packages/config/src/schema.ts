@@ -1,17 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { parseCidr, parseHostPort } from '@rustlb/core';
+import { fieldValueProblem, isFieldName, isFieldValue, parseCidr, parseHostPort } from '@rustlb/core';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { didYouMean } from './did-you-mean.js';
 import { hostPortProblem } from './host-port-problem.js';
-import { type ConfigProblem, formatPath, type PathSegment } from './problems.js';
+import { type ConfigProblem, formatPath, type PathSegment, quote } from './problems.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** The one JSON Schema: shape, defaults and the descriptions the docs are checked against. */
 export const SCHEMA_URL = new URL('../../schema/rustlb.schema.json', import.meta.url);
 export const schema: Record<string, unknown> = JSON.parse(readFileSync(SCHEMA_URL, 'utf8'));
-
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 let compiled: ValidateFunction | null = null;
 
@@ -27,7 +25,9 @@ function validator(): ValidateFunction {
   ajv.addFormat('host-port', (s: string) => parseHostPort(s) !== null);
   ajv.addFormat('resolver', (s: string) => isIP(s) !== 0 || (parseHostPort(s) !== null && isIP(parseHostPort(s)?.host ?? '') !== 0));
   ajv.addFormat('cidr', (s: string) => parseCidr(s) !== null);
-  ajv.addFormat('header-value', (s: string) => !CONTROL.test(s));
+  // The data plane's own byte rules (RFC 9110 §5.1, §5.5), so what validates can be sent.
+  ajv.addFormat('header-name', (s: string) => isFieldName(s));
+  ajv.addFormat('header-value', (s: string) => isFieldValue(s));
   compiled = ajv.compile(schema);
   return compiled;
 }
@@ -57,8 +57,8 @@ function segmentsOf(instancePath: string, data: unknown): PathSegment[] {
 
 export interface SchemaResult {
   readonly problems: ConfigProblem[];
-  /** Paths (formatted) under which something is wrong: cross-checks skip them. */
-  readonly brokenPaths: readonly string[];
+  /** Paths under which something is wrong: cross-checks skip them, their ancestors and descendants. */
+  readonly brokenPaths: readonly (readonly PathSegment[])[];
 }
 
 /**
@@ -73,56 +73,60 @@ export function checkSchema(data: unknown, lineOf: (p: readonly PathSegment[], k
   const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.schemaPath.replace(/\/anyOf$/, '/anyOf/'));
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
-  const broken: string[] = [];
+  const broken: PathSegment[][] = [];
   for (const e of errors) {
     // propertyNames repeats what its inner error (carrying the name) says.
     if (e.keyword === 'propertyNames') continue;
     if (anyOfPaths.some((p) => e.schemaPath.startsWith(p))) continue;
-    const p = describe(e, data, lineOf);
-    const id = `${p.path}\n${p.message}`;
+    const { problem: p, segments } = describe(e, data, lineOf);
+    broken.push(segments);
     // One sentence per path is enough: a size that is neither a string nor a valid format says it once.
-    if (seen.has(id) || problems.some((q) => q.path === p.path && e.keyword !== 'required' && e.keyword !== 'additionalProperties' && q.message === p.message))
-      continue;
+    const id = `${p.path}\n${p.message}`;
+    if (seen.has(id)) continue;
     seen.add(id);
     problems.push(p);
-    broken.push(p.path);
   }
   return { problems, brokenPaths: broken };
 }
 
-function describe(e: ErrorObject, data: unknown, lineOf: (p: readonly PathSegment[], key?: boolean) => number | null): ConfigProblem {
+type LineOf = (p: readonly PathSegment[], key?: boolean) => number | null;
+
+/** One Ajv error as a problem, and the path it makes unusable for later checks. */
+function describe(e: ErrorObject, data: unknown, lineOf: LineOf): { problem: ConfigProblem; segments: PathSegment[] } {
   const segs = segmentsOf(e.instancePath, data);
+  const at = (segments: PathSegment[], message: string, key = false) => ({
+    problem: { path: formatPath(segments), line: lineOf(segments, key), message },
+    segments,
+  });
   const parent = (e.parentSchema ?? {}) as SchemaWithHint;
   const hint = (e.schema as SchemaWithHint | undefined)?.errorHint ?? parent.errorHint;
   switch (e.keyword) {
     case 'required': {
       const missing = (e.params as { missingProperty: string }).missingProperty;
-      return { path: formatPath([...segs, missing]), line: lineOf(segs), message: 'is required' };
+      return { problem: { path: formatPath([...segs, missing]), line: lineOf(segs), message: 'is required' }, segments: [...segs, missing] };
     }
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       const known = Object.keys(parent.properties ?? {});
       const guess = didYouMean(key, known);
-      const at = [...segs, key];
-      const message = guess === null ? `unknown key "${key}"` : `unknown key "${key}" (did you mean "${guess}"?)`;
-      return { path: formatPath(at), line: lineOf(at, true), message };
+      return at([...segs, key], guess === null ? `unknown key ${quote(key)}` : `unknown key ${quote(key)} (did you mean "${guess}"?)`, true);
     }
     case 'enum': {
       const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
       const got = e.data;
       const guess = typeof got === 'string' ? didYouMean(got, allowed) : null;
-      const message = `must be one of ${allowed.join(', ')} (got ${JSON.stringify(got)})${guess === null ? '' : `; did you mean "${guess}"?`}`;
-      return { path: formatPath(segs), line: lineOf(segs), message };
+      return at(segs, `must be one of ${allowed.join(', ')} (got ${shown(got)})${guess === null ? '' : `; did you mean "${guess}"?`}`);
     }
     default: {
       const name = e.propertyName;
-      const at = name === undefined ? segs : [...segs, name];
-      if (name !== undefined) return { path: formatPath(at), line: lineOf(at, true), message: `header name "${name}" ${hint ?? e.message ?? 'is invalid'}` };
+      if (name !== undefined) return at([...segs, name], `header name ${quote(name)} ${hint ?? e.message ?? 'is invalid'}`, true);
       const format = e.keyword === 'format' ? (e.params as { format: string }).format : null;
       // The host:port explanation already quotes the value.
-      if (format === 'host-port' && typeof e.data === 'string') return { path: formatPath(at), line: lineOf(at), message: hostPortProblem(e.data) };
+      if (format === 'host-port' && typeof e.data === 'string') return at(segs, hostPortProblem(e.data));
+      if (format === 'header-value' && typeof e.data === 'string')
+        return at(segs, `is not a header value: ${fieldValueProblem(e.data) ?? 'invalid'} (got ${shown(e.data)})`);
       const base = lengthMessage(e) ?? hint ?? (e.keyword === 'type' ? typeMessage(e.params as { type: string | string[] }) : (e.message ?? 'is invalid'));
-      return { path: formatPath(at), line: lineOf(at), message: `${base} (got ${shown(e.data)})` };
+      return at(segs, `${base} (got ${shown(e.data)})`);
     }
   }
 }
@@ -161,6 +165,5 @@ function shown(value: unknown): string {
   if (value === null || value === undefined) return 'an empty value';
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   if (typeof value === 'object') return 'a mapping';
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}..."` : text;
+  return typeof value === 'string' ? quote(value) : String(value);
 }

@@ -1,5 +1,14 @@
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit, type YAMLError } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, type Node, parseDocument, visit, type YAMLError } from 'yaml';
 import { type ConfigProblem, formatPath, type PathSegment } from './problems.js';
+
+/** Larger files are refused unread: a Kubernetes ConfigMap holds at most 1 MiB too. */
+export const MAX_FILE_BYTES = 1 << 20;
+/** Flow collections ([ ] { }) nested deeper than this are refused (the parser recurses). */
+export const MAX_FLOW_DEPTH = 64;
+/** Block content starting beyond this column is refused (each block level indents it further). */
+export const MAX_BLOCK_COLUMN = 128;
+/** The yaml library's guard against alias bombs (alias expansions weighed by their size). */
+export const MAX_ALIAS_COUNT = 1000;
 
 /** A parsed YAML document that can tell the line of any path in it. */
 export interface YamlSource {
@@ -64,12 +73,70 @@ function syntaxProblem(doc: Doc, lineCounter: LineCounter, e: YAMLError): Config
   return { path: '', line, message: `YAML syntax error: ${text}` };
 }
 
+/** 1-based line of `offset` in `text`. */
+function lineAtOffset(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/**
+ * The limits checked before the document is built, so a crafted file gets one clear
+ * error instead of a stack overflow or minutes of parsing: size, block indentation,
+ * flow nesting. Cheap: a scan of line starts, and the lexer only when the file holds
+ * more opening brackets than the depth limit.
+ */
+function limitProblem(text: string): ConfigProblem | null {
+  if (text.length > MAX_FILE_BYTES || Buffer.byteLength(text) > MAX_FILE_BYTES) {
+    return {
+      path: '',
+      line: lineAtOffset(text, MAX_FILE_BYTES),
+      message: `the file is larger than the limit of 1 MiB (${Buffer.byteLength(text)} bytes); a configuration is a few KiB`,
+    };
+  }
+  // Block nesting: every level starts its content further right ("- - - x" too).
+  let line = 1;
+  for (let at = 0; at < text.length; line++) {
+    let i = at;
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      // space, tab, '-', '?', ':'
+      if (c === 0x20 || c === 0x09 || c === 0x2d || c === 0x3f || c === 0x3a) i++;
+      else break;
+    }
+    if (i - at > MAX_BLOCK_COLUMN) {
+      return { path: '', line, message: `YAML nested too deeply: content starts beyond column ${MAX_BLOCK_COLUMN} (the limit of indentation and nesting)` };
+    }
+    const nl = text.indexOf('\n', i);
+    at = nl < 0 ? text.length : nl + 1;
+  }
+  let opening = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) opening++;
+  }
+  if (opening <= MAX_FLOW_DEPTH) return null;
+  let depth = 0;
+  line = 1;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '[' || token === '{') {
+      if (++depth > MAX_FLOW_DEPTH) {
+        return { path: '', line, message: `YAML nested too deeply: more than ${MAX_FLOW_DEPTH} levels of [ ] or { }` };
+      }
+    } else if (token === ']' || token === '}') depth = Math.max(0, depth - 1);
+    else for (let i = token.indexOf('\n'); i >= 0; i = token.indexOf('\n', i + 1)) line++;
+  }
+  return null;
+}
+
 export function parseYaml(text: string): YamlSource {
+  const limit = limitProblem(text);
+  if (limit !== null) return { data: undefined, errors: [limit], lineOf: () => null };
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // logLevel error: the library's warnings (stringified keys) go nowhere near stderr.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   const errors = doc.errors.map((e) => syntaxProblem(doc, lineCounter, e));
   const lineAt = (offset: number | undefined): number | null => (offset === undefined ? null : lineCounter.linePos(offset).line);
-
   function lineOf(path: readonly PathSegment[], key = false): number | null {
     let node: unknown = doc.contents;
     let line = lineAt((node as Node | null)?.range?.[0]);
@@ -93,13 +160,129 @@ export function parseYaml(text: string): YamlSource {
   }
 
   let data: unknown;
+  if (errors.length === 0) errors.push(...nodeProblems(doc, lineAt));
   if (errors.length === 0) {
     try {
-      data = doc.toJS({ maxAliasCount: 1000 });
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (err) {
-      // An alias bomb (or an alias to nothing) must be a config error, not a crash.
-      errors.push({ path: '', line: null, message: `YAML error: ${(err as Error).message}` });
+      // The checks above find aliases to nothing and cycles; what is left is an alias bomb.
+      errors.push({ path: '', line: biggestAliasLine(doc, lineAt), message: `YAML error: ${(err as Error).message} (aliases that expand too much)` });
     }
   }
+  if (data !== undefined) errors.push(...valueProblems(data, lineOf));
   return { data, errors, lineOf };
+}
+
+/**
+ * What the document holds that no configuration can: an alias to no anchor before it,
+ * an alias inside the node it names (a value containing itself), a mapping or list used
+ * as a key. Each located at its node. The depth limit keeps this recursion shallow.
+ */
+function nodeProblems(doc: Doc, lineAt: (offset: number | undefined) => number | null): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const lastAnchor = new Map<string, unknown>();
+  const open = new Set<unknown>();
+  const walk = (node: unknown): void => {
+    if (isAlias(node)) {
+      const target = lastAnchor.get(node.source);
+      if (target === undefined) {
+        problems.push({ path: '', line: lineAt(node.range?.[0]), message: `YAML error: alias *${node.source} refers to no anchor &${node.source} before it` });
+      } else if (open.has(target)) {
+        problems.push({
+          path: '',
+          line: lineAt(node.range?.[0]),
+          message: `YAML error: alias *${node.source} is inside the value anchored &${node.source}: that value would contain itself`,
+        });
+      }
+      return;
+    }
+    if (isPair(node)) {
+      if (isCollection(node.key))
+        problems.push({ path: '', line: lineAt(node.key.range?.[0]), message: 'YAML error: a mapping key must be a plain value, not a list or mapping' });
+      walk(node.key);
+      walk(node.value);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const anchor = (node as { anchor?: string }).anchor;
+    if (typeof anchor === 'string') lastAnchor.set(anchor, node);
+    if (isCollection(node)) {
+      open.add(node);
+      for (const item of node.items) walk(item);
+      open.delete(node);
+    }
+  };
+  walk(doc.contents);
+  return problems;
+}
+
+/** Line of the alias that expands to the most nodes: where an alias bomb is detonated. */
+function biggestAliasLine(doc: Doc, lineAt: (offset: number | undefined) => number | null): number | null {
+  const lastAnchor = new Map<string, unknown>();
+  const sizes = new Map<unknown, number>();
+  let best: { size: number; offset: number | undefined } | null = null;
+  const size = (node: unknown): number => {
+    if (isAlias(node)) {
+      const n = sizes.get(lastAnchor.get(node.source)) ?? 1;
+      if (best === null || n > best.size) best = { size: n, offset: node.range?.[0] };
+      return n;
+    }
+    if (isPair(node)) return size(node.key) + size(node.value);
+    if (node === null || typeof node !== 'object') return 1;
+    const anchor = (node as { anchor?: string }).anchor;
+    let n = 1;
+    if (isCollection(node)) for (const item of node.items) n = Math.min(Number.MAX_SAFE_INTEGER, n + size(item));
+    sizes.set(node, n);
+    if (typeof anchor === 'string') lastAnchor.set(anchor, node);
+    return n;
+  };
+  size(doc.contents);
+  const found = best as { size: number; offset: number | undefined } | null;
+  return found === null ? null : lineAt(found.offset);
+}
+
+/**
+ * Values the YAML can build but a configuration cannot hold: tagged sets, ordered maps,
+ * binary data, timestamps. Everything else is plain JSON-like data.
+ */
+function valueProblems(data: unknown, lineOf: (path: readonly PathSegment[]) => number | null): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const path: PathSegment[] = [];
+  const walk = (value: unknown): void => {
+    if (value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => {
+        path.push(i);
+        walk(v);
+        path.pop();
+      });
+      return;
+    }
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      const kind =
+        value instanceof Set
+          ? 'a set (!!set)'
+          : value instanceof Map
+            ? 'an ordered map (!!omap or !!pairs)'
+            : value instanceof Date
+              ? 'a timestamp'
+              : value instanceof Uint8Array
+                ? 'binary data (!!binary)'
+                : 'a special value';
+      problems.push({
+        path: formatPath(path),
+        line: lineOf(path),
+        message: `${kind} cannot be used in a configuration: write a plain mapping, list or string`,
+      });
+      return;
+    }
+    for (const [k, v] of Object.entries(value)) {
+      path.push(k);
+      walk(v);
+      path.pop();
+    }
+  };
+  walk(data);
+  return problems;
 }

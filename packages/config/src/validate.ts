@@ -23,14 +23,26 @@ export type ValidationResult =
  * of every part the schema found well-formed.
  */
 export function validateConfigText(text: string, configFile: string | null = null): ValidationResult {
+  try {
+    return validate(text, configFile);
+  } catch (err) {
+    // A bug, never an expected outcome (the property tests look for this message): still an
+    // answer, not a stack trace, and the old configuration stays in force.
+    const message = `internal error while validating (please report it): ${err instanceof Error ? err.message : String(err)}`;
+    return { ok: false, errors: [{ path: '', line: 1, message }], warnings: [] };
+  }
+}
+
+function validate(text: string, configFile: string | null): ValidationResult {
   const source = parseYaml(text);
   if (source.errors.length > 0) return { ok: false, errors: source.errors, warnings: [] };
   const given = source.data;
+  const file = configFile === null ? 'the configuration' : configFile;
   if (given === null || given === undefined) {
-    return { ok: false, errors: [{ path: '', line: null, message: 'the configuration is empty: it needs frontends and backends' }], warnings: [] };
+    return { ok: false, errors: [{ path: '', line: 1, message: `${file} is empty: it needs frontends and backends` }], warnings: [] };
   }
   if (typeof given !== 'object' || Array.isArray(given)) {
-    return { ok: false, errors: [{ path: '', line: 1, message: 'the configuration must be a mapping with frontends and backends' }], warnings: [] };
+    return { ok: false, errors: [{ path: '', line: 1, message: `${file} must be a mapping with frontends and backends` }], warnings: [] };
   }
   const data = structuredClone(given) as RawConfig;
   const schema = checkSchema(data, source.lineOf);

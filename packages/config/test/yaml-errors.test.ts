@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { formatProblem, validateConfigText } from '../src/index.js';
 import { errorsOf, POOL, yaml } from './problems-of.js';
 
 test('a YAML syntax error carries its line', () => {
@@ -29,9 +30,11 @@ test('a duplicate top-level section', () => {
   assert.deepEqual(errorsOf(text), ['frontends (line 6): duplicate key "frontends" (a key may appear once in a mapping)']);
 });
 
-test('an empty file, or one of comments only', () => {
+test('an empty file, or one of comments only, is named', () => {
   for (const text of ['', '\n\n', '# nothing here yet\n']) {
-    assert.deepEqual(errorsOf(text), ['the configuration is empty: it needs frontends and backends']);
+    assert.deepEqual(errorsOf(text), ['(line 1): the configuration is empty: it needs frontends and backends']);
+    const r = validateConfigText(text, '/etc/rustlb/rustlb.yaml');
+    assert.deepEqual(r.ok ? [] : r.errors.map(formatProblem), ['(line 1): /etc/rustlb/rustlb.yaml is empty: it needs frontends and backends']);
   }
 });
 
@@ -52,11 +55,15 @@ test('an alias bomb is refused as an error, not expanded', () => {
     lines.push(`b${i}: &b${i} [${Array(10).fill(`*${prev}`).join(', ')}]`);
     prev = `b${i}`;
   }
-  const errors = errorsOf(yaml(...lines));
-  assert.equal(errors.length, 1);
-  assert.match(errors[0] as string, /^YAML error: Excessive alias count/);
+  // Located at the alias that expands the most: the last level of the bomb.
+  assert.deepEqual(errorsOf(yaml(...lines)), [
+    '(line 9): YAML error: Excessive alias count indicates a resource exhaustion attack (aliases that expand too much)',
+  ]);
 });
 
 test('an alias to no anchor is an error, not a crash', () => {
-  assert.deepEqual(errorsOf(yaml('frontends: *list', ...POOL)), ['YAML error: Unresolved alias (the anchor must be set before the alias): list']);
+  assert.deepEqual(errorsOf(yaml('frontends: *list', ...POOL)), ['(line 1): YAML error: alias *list refers to no anchor &list before it']);
+  assert.deepEqual(errorsOf(yaml('frontends: []', ...POOL, 'global: *a')), ['(line 6): YAML error: alias *a refers to no anchor &a before it']);
+  // An alias before its anchor is not resolved either (YAML reads top to bottom).
+  assert.deepEqual(errorsOf(yaml('frontends: *x', 'other: &x []', ...POOL)), ['(line 1): YAML error: alias *x refers to no anchor &x before it']);
 });

@@ -31,11 +31,22 @@ export function parseHostPort(text: string, allowZero = false): HostPort | null 
 
 const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/i;
 
-/** An RFC 1123 host name (underscores tolerated, as resolvers do for SRV-style names). */
+const DIGITS = /^[0-9]+$/;
+
+/**
+ * An RFC 1123 host name (underscores tolerated, as resolvers do for SRV-style names).
+ * The last label is never all digits (RFC 3696 §2: no top-level domain is): `256.1.1.1`
+ * or `10.0.0` is a mistyped IPv4 address, not a name to look up.
+ */
 export function isHostname(host: string): boolean {
   if (host.length === 0 || host.length > 253) return false;
   const labels = host.endsWith('.') ? host.slice(0, -1).split('.') : host.split('.');
-  return labels.every((l) => LABEL.test(l));
+  return labels.every((l) => LABEL.test(l)) && !DIGITS.test(labels[labels.length - 1] as string);
+}
+
+/** Looks like a dotted IPv4 address (digits and dots only) without being a valid one. */
+export function isBadIpv4(host: string): boolean {
+  return /^[0-9.]+$/.test(host) && host.includes('.') && isIP(host) !== 4;
 }
 
 /** `host:port`, bracketing IPv6 literals. */

@@ -1,4 +1,4 @@
-export { formatHostPort, isHostname, normalizeIp, parseHostPort } from './address.js';
+export { formatHostPort, isBadIpv4, isHostname, normalizeIp, parseHostPort } from './address.js';
 export { cidrBlockList, parseCidr } from './cidr.js';
 export type {
   Algorithm,
@@ -33,5 +33,17 @@ export {
   type WorkerStatus,
 } from './control.js';
 export { ERROR_CODES, type ErrorCode, type ErrorCodeInfo, errorMessage, isRustlbError, RustlbError } from './errors.js';
+export {
+  FRAMING_FIELDS,
+  fieldValueProblem,
+  HEADER_VARIABLES,
+  type HeaderVariable,
+  headerTemplateVariables,
+  invalidFieldValueAt,
+  isFieldName,
+  isFieldValue,
+  isFieldValueByte,
+  renderHeaderTemplate,
+} from './http-field.js';
 export { type AdminState, isServerAvailable, type ServerEntry, serverKey, type Topology } from './topology.js';
 export { VERSION } from './version.js';
