@@ -1,8 +1,18 @@
 import type { HeadFields, HeadLimits } from './head.js';
-import { KIND_CONNECTION, KIND_CONTENT_LENGTH, KIND_EXPECT, KIND_HOST, KIND_OTHER, KIND_TRANSFER_ENCODING, KIND_UPGRADE, nameEntry } from './names.js';
+import {
+  KIND_CONNECTION,
+  KIND_CONTENT_LENGTH,
+  KIND_EXPECT,
+  KIND_HOST,
+  KIND_OTHER,
+  KIND_TRANSFER_ENCODING,
+  KIND_UPGRADE,
+  type NameEntry,
+  nameEntry,
+} from './names.js';
 import type { FieldScan } from './scan.js';
-import { fail, NEED_MORE } from './scan.js';
-import { bytesEqualLower, CR, HTAB, LF, latin1, SP, TOKEN, VALUE } from './tables.js';
+import { addField, fail, NEED_MORE } from './scan.js';
+import { bytesEqualLower, CR, HTAB, LF, SP, TOKEN, VALUE } from './tables.js';
 import { connection, contentLength, transferEncoding } from './values.js';
 
 /**
@@ -11,7 +21,6 @@ import { connection, contentLength, transferEncoding } from './values.js';
  * `request` enables Host and Expect, which only mean something in requests.
  */
 export function parseFields(buf: Buffer, p: number, lim: number, limits: HeadLimits, out: HeadFields, s: FieldScan, request: boolean): number {
-  const { names, lower, values } = out;
   for (;;) {
     if (p >= lim) return NEED_MORE;
     let c = buf[p] as number;
@@ -21,10 +30,10 @@ export function parseFields(buf: Buffer, p: number, lim: number, limits: HeadLim
       return p + 2;
     }
     if (c === SP || c === HTAB) {
-      if (names.length === 0) return fail(out, 'H1_BAD_HEADER_NAME', 'whitespace before the first header field');
+      if (s.count === 0) return fail(out, 'H1_BAD_HEADER_NAME', 'whitespace before the first header field');
       return fail(out, 'H1_OBS_FOLD', 'obs-fold (a header line starting with whitespace)');
     }
-    if (names.length >= limits.maxHeaders) return fail(out, 'H1_TOO_MANY_HEADERS', 'too many header fields');
+    if (s.count >= limits.maxHeaders) return fail(out, 'H1_TOO_MANY_HEADERS', 'too many header fields');
     const ns = p;
     let hash = 0;
     while (TOKEN[c] === 1) {
@@ -42,14 +51,11 @@ export function parseFields(buf: Buffer, p: number, lim: number, limits: HeadLim
     const ne = p++;
     while (p < lim && (buf[p] === SP || buf[p] === HTAB)) p++;
     const vs = p;
+    while (p < lim && VALUE[buf[p] as number] === 1) p++;
+    if (p >= lim) return NEED_MORE;
+    c = buf[p] as number;
     let ve = p;
-    for (;;) {
-      if (p >= lim) return NEED_MORE;
-      c = buf[p] as number;
-      if (VALUE[c] !== 1) break;
-      p++;
-      if (c !== SP && c !== HTAB) ve = p;
-    }
+    while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
     if (c === CR) {
       if (p + 1 >= lim) return NEED_MORE;
       if (buf[p + 1] !== LF) return fail(out, 'H1_BAD_LINE_ENDING', 'bare CR in the head');
@@ -57,16 +63,34 @@ export function parseFields(buf: Buffer, p: number, lim: number, limits: HeadLim
     else return fail(out, 'H1_BAD_HEADER_VALUE', 'control character in a header value');
     p += 2;
     const entry = nameEntry(buf, ns, ne, hash);
+    addField(s, entry, vs, ve);
+    if (entry.kind !== KIND_OTHER && fieldMeaning(entry.kind, buf, vs, ve, out, s, request) < 0) return -1;
+  }
+}
+
+/**
+ * The strings of the fields scanned, as substrings of `head` (the latin1 text of the
+ * buffer from `base`): one copy out of the Buffer for the whole head instead of a native
+ * call per string. Sets Host and Upgrade, which keep their values as strings.
+ */
+export function fieldStrings(head: string, base: number, out: HeadFields, s: FieldScan, request: boolean): void {
+  const { names, lower, values } = out;
+  const spans = s.spans;
+  for (let i = 0; i < s.count; i++) {
+    const entry = s.entries[i] as NameEntry;
+    const vs = spans[2 * i] as number;
+    const ve = spans[2 * i + 1] as number;
+    const value = vs === ve ? '' : head.slice(vs - base, ve - base);
     names.push(entry.name);
     lower.push(entry.lower);
-    const value = latin1(buf, vs, ve);
     values.push(value);
-    if (entry.kind !== KIND_OTHER && fieldMeaning(entry.kind, buf, vs, ve, value, out, s, request) < 0) return -1;
+    if (entry.kind === KIND_UPGRADE) out.upgrade = out.upgrade === null ? value : `${out.upgrade}, ${value}`;
+    else if (entry.kind === KIND_HOST && request) (out as HeadFields & { host: string | null }).host = value;
   }
 }
 
 /** Acts on a field the parser interprets; <0 when it refuses the head. */
-function fieldMeaning(kind: number, buf: Buffer, vs: number, ve: number, value: string, out: HeadFields, s: FieldScan, request: boolean): number {
+function fieldMeaning(kind: number, buf: Buffer, vs: number, ve: number, out: HeadFields, s: FieldScan, request: boolean): number {
   switch (kind) {
     case KIND_CONTENT_LENGTH:
       return contentLength(buf, vs, ve, out, s);
@@ -75,14 +99,8 @@ function fieldMeaning(kind: number, buf: Buffer, vs: number, ve: number, value: 
     case KIND_CONNECTION:
       connection(buf, vs, ve, out, s);
       return 0;
-    case KIND_UPGRADE:
-      out.upgrade = out.upgrade === null ? value : `${out.upgrade}, ${value}`;
-      return 0;
     case KIND_HOST:
-      if (request) {
-        if (++s.hosts > 1) return fail(out, 'H1_MULTIPLE_HOST', 'more than one Host header');
-        (out as HeadFields & { host: string | null }).host = value;
-      }
+      if (request && ++s.hosts > 1) return fail(out, 'H1_MULTIPLE_HOST', 'more than one Host header');
       return 0;
     case KIND_EXPECT:
       if (request && bytesEqualLower(buf, vs, ve, '100-continue')) (out as HeadFields & { expectContinue: boolean }).expectContinue = true;

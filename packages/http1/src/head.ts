@@ -1,5 +1,5 @@
 import type { H1Code } from './errors.js';
-import { parseFields } from './fields.js';
+import { fieldStrings, parseFields } from './fields.js';
 import { requestFraming, responseFraming } from './framing.js';
 import { fail, NEED_MORE, scan } from './scan.js';
 import { CR, HTAB, LF, latin1, SP, TARGET, TOKEN, VALUE } from './tables.js';
@@ -196,12 +196,15 @@ function requestHead(buf: Buffer, start: number, lim: number, limits: HeadLimits
   if (fragment) return fail(out, 'H1_FRAGMENT', 'fragment in the request target');
   if (minor < 0 || minor > 1) return fail(out, 'H1_VERSION_NOT_SUPPORTED', 'HTTP version not supported');
   out.versionMinor = minor;
-  out.target = latin1(buf, ts, te);
   const s = scan;
   s.reset();
   p = parseFields(buf, p, lim, limits, out, s, true);
   if (p < 0) return p;
-  if (requestFraming(out, s) < 0 || checkHost(out, s.hosts) < 0 || checkTarget(out, schemeLength) < 0) return -1;
+  if (requestFraming(out, s) < 0) return -1;
+  const text = latin1(buf, ts, p);
+  out.target = text.slice(0, te - ts);
+  fieldStrings(text, ts, out, s, true);
+  if (checkHost(out, s.hosts) < 0 || checkTarget(out, schemeLength) < 0) return -1;
   return p;
 }
 
@@ -256,12 +259,14 @@ function responseHead(buf: Buffer, start: number, lim: number, headRequest: bool
   out.status = d0 * 100 + d1 * 10 + d2;
   let re = p;
   while (re > rs && (buf[re - 1] === SP || buf[re - 1] === HTAB)) re--;
-  out.reason = re === rs ? '' : latin1(buf, rs, re);
   const s = scan;
   s.reset();
   p = parseFields(buf, p + 2, lim, limits, out, s, false);
   if (p < 0) return p;
   if (responseFraming(out, s, headRequest) < 0) return -1;
+  const text = latin1(buf, rs, p);
+  out.reason = re === rs ? '' : text.slice(0, re - rs);
+  fieldStrings(text, rs, out, s, false);
   return p;
 }
 

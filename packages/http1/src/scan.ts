@@ -1,5 +1,6 @@
 import type { H1Code } from './errors.js';
 import type { HeadFields } from './head.js';
+import type { NameEntry } from './names.js';
 
 /** What the field loop learned about framing and routing, for the head's final checks. Reused: parsing is synchronous. */
 export class FieldScan {
@@ -12,8 +13,13 @@ export class FieldScan {
   hosts = 0;
   keepAlive = false;
   closeToken = false;
+  /** Fields seen: their cached names and value offsets [start, end) in the buffer (strings are made once the head is whole). */
+  count = 0;
+  readonly entries: NameEntry[] = [];
+  spans = new Int32Array(256);
 
   reset(): void {
+    this.count = 0;
     this.contentLengths = 0;
     this.transferEncodings = 0;
     this.codings = 0;
@@ -26,6 +32,18 @@ export class FieldScan {
 }
 
 export const scan = new FieldScan();
+
+export function addField(s: FieldScan, entry: NameEntry, vs: number, ve: number): void {
+  const k = s.count++;
+  s.entries[k] = entry;
+  if (2 * k + 2 > s.spans.length) {
+    const bigger = new Int32Array(s.spans.length * 2);
+    bigger.set(s.spans);
+    s.spans = bigger;
+  }
+  s.spans[2 * k] = vs;
+  s.spans[2 * k + 1] = ve;
+}
 
 /** Parse results below zero: -1 refused (out.error set), NEED_MORE while the head is incomplete. */
 export const NEED_MORE = -2;
