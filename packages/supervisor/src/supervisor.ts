@@ -1,7 +1,8 @@
 import cluster from 'node:cluster';
-import { deepFreeze, diffConfig, formatProblem } from '@rustlb/config';
+import { type ConfigDiff, deepFreeze, diffConfig, formatProblem } from '@rustlb/config';
 import {
   type AdminState,
+  errorMessage,
   formatHostPort,
   isRustlbError,
   type LogFormat,
@@ -282,6 +283,8 @@ export class Supervisor implements ControlTarget {
     const run = this.#reloading.then(() =>
       this.#reload(trigger, onlyIfChanged)
         .catch((err: unknown): ReloadResult => {
+          // A bug, not a verdict on the file: still a refusal, and counted as one.
+          this.#metrics.reloads.labels('failure').inc();
           this.#log.logger.error({ err, trigger }, 'reload failed');
           return this.#refused([`reload failed: ${(err as Error).message}`]);
         })
@@ -323,16 +326,20 @@ export class Supervisor implements ControlTarget {
     if (!result.ok) return refuse(result.errors.map(formatProblem), result.warnings.map(formatProblem));
     const next = result.config;
     const old = this.#config;
-    const diff = diffConfig(old, next);
-    // New addresses must be free before any worker is asked to bind them.
-    const taken = new Set(old.frontends.map((f) => formatHostPort(f.listen)));
+    let diff: ConfigDiff;
+    let applied: ResolvedConfig;
+    // Anything that goes wrong before the new generation is accepted refuses it, counted,
+    // and remembered with the file's content (the watcher does not retry it unchanged).
     try {
+      diff = diffConfig(old, next);
+      // New addresses must be free before any worker is asked to bind them.
+      const taken = new Set(old.frontends.map((f) => formatHostPort(f.listen)));
       await preflight(next.frontends.filter((f) => !taken.has(formatHostPort(f.listen))));
+      // Settings that need a restart keep their old value until then.
+      applied = keepRestartOnly(old, next);
     } catch (err) {
-      return refuse([(err as Error).message]);
+      return refuse([errorMessage(err)]);
     }
-    // Settings that need a restart keep their old value until then.
-    const applied = keepRestartOnly(old, next);
     const gen = this.#owner.accept(applied, hash);
     logger.level = applied.global.logLevel;
     await this.#dns.configure(applied);
