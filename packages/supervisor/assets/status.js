@@ -72,6 +72,7 @@
 
   function ms(seconds) {
     if (seconds === null || seconds === undefined) return '–';
+    if (seconds === 0) return '0';
     return seconds < 0.001 ? `${num(seconds * 1e6, 0)} µs` : `${num(seconds * 1000)} ms`;
   }
 
@@ -195,7 +196,15 @@
         height: 150,
         cursor: { drag: { x: false, y: false } },
         // At least the last minute, so a new chart does not stretch its first points over the width.
-        scales: { x: { time: true, range: (_u, min, max) => [Math.min(min, max - 60), max] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        scales: {
+          x: {
+            time: true,
+            range: (_u, min, max) => (max === null || min === null ? [Date.now() / 1000 - 60, Date.now() / 1000] : [Math.min(min, max - 60), max]),
+          },
+          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        },
+        // Series names only: the values are in the facts above the chart.
+        legend: { live: false },
         axes: [
           { stroke: '#667085', size: 30 },
           { stroke: '#667085', size: 56, values: (u, vals) => vals.map((v) => fmt(u, v)) },
@@ -260,7 +269,8 @@
       ` at ${clock(r.at)} (${ago(r.at, d.time)}, ${r.trigger}); generation ${r.generation}${r.accepted ? '' : ' stays in force'}.`,
     );
     const problems = [...r.errors, ...r.warnings.map((w) => `warning: ${w}`)];
-    box.replaceChildren(line, problems.length > 0 ? el('ul', { class: 'errors' }, ...problems.map((e) => el('li', { text: e }))) : null);
+    if (problems.length > 0) box.replaceChildren(line, el('ul', { class: 'errors' }, ...problems.map((e) => el('li', { text: e }))));
+    else box.replaceChildren(line);
     box.dataset.result = r.accepted ? 'accepted' : 'rejected';
   }
 
@@ -410,7 +420,7 @@
         el('h3'),
         el('dl', { class: 'facts' }),
         el('div', { class: 'charts' }, el('div', { class: 'chart', 'data-chart': 'rate' }), el('div', { class: 'chart', 'data-chart': 'latency' })),
-        el('div', { class: 'scroll' }, el('table', null, el('thead'), el('tbody'))),
+        el('div', { class: 'scroll' }, el('table', { class: 'servers' }, el('thead'), el('tbody'))),
       ),
     );
     d.backends.forEach((b, i) => {
@@ -428,12 +438,12 @@
         ['p99', ms(last(`lat:${b.name}`, 'p99'))],
       ]);
       const head = ['server', 'health', 'last check', 'state', 'weight', 'in flight', 'checks ok / failed', ...(d.actions ? ['action'] : [])];
-      const thead = card.querySelector('thead');
+      const thead = card.querySelector('table.servers > thead');
       if (thead.dataset.cols !== head.join('|')) {
         thead.replaceChildren(el('tr', null, ...head.map((h) => el('th', { text: h }))));
         thead.dataset.cols = head.join('|');
       }
-      card.querySelector('tbody').replaceChildren(...b.servers.map((v) => serverRow(v, d.time, d.actions)));
+      card.querySelector('table.servers > tbody').replaceChildren(...b.servers.map((v) => serverRow(v, d.time, d.actions)));
       draw(key, card.querySelector('[data-chart="rate"]'), ['rate', 'e4', 'e5'], '/s');
       draw(`lat:${b.name}`, card.querySelector('[data-chart="latency"]'), ['p50', 'p99'], 's');
     });
