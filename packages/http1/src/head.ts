@@ -1,6 +1,7 @@
 import type { H1Code } from './errors.js';
 import { fieldStrings, parseFields } from './fields.js';
 import { requestFraming, responseFraming } from './framing.js';
+import { KNOWN_METHODS } from './methods.js';
 import { fail, NEED_MORE, scan } from './scan.js';
 import { CR, HTAB, LF, latin1, SP, TARGET, TOKEN, VALUE } from './tables.js';
 import { absolutePrefix, checkHost, checkTarget } from './target.js';
@@ -185,6 +186,7 @@ function requestHead(buf: Buffer, start: number, lim: number, limits: HeadLimits
   const method = methodName(buf, ms, me);
   out.method = method;
   if (method === 'CONNECT') return fail(out, 'H1_CONNECT', 'CONNECT is not supported');
+  if (!KNOWN_METHODS.has(method)) return fail(out, 'H1_BAD_METHOD', 'unknown method');
   const first = buf[ts] as number;
   let schemeLength = 0;
   if (first === 0x2a /* * */ && te - ts === 1) {

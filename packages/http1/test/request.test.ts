@@ -28,7 +28,10 @@ const REFUSED: [string, string, H1Code][] = [
   ['a fragment in an origin-form target', `GET /path#frag HTTP/1.1\r\n${H}\r\n`, 'H1_FRAGMENT'],
   ['a fragment in an absolute-form target', 'GET http://s.test/abs#frag HTTP/1.1\r\nHost: s.test\r\n\r\n', 'H1_FRAGMENT'],
   ['asterisk-form with GET', `GET * HTTP/1.1\r\n${H}\r\n`, 'H1_ASTERISK_NOT_OPTIONS'],
-  ['the h2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'H1_ASTERISK_NOT_OPTIONS'],
+  ['the h2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'H1_BAD_METHOD'],
+  ['an unknown method', `FOOBAR / HTTP/1.1\r\n${H}\r\n`, 'H1_BAD_METHOD'],
+  ['a lower-case method', `get / HTTP/1.1\r\n${H}\r\n`, 'H1_BAD_METHOD'],
+  ['asterisk-form with an unknown method', `FOO * HTTP/1.1\r\n${H}\r\n`, 'H1_BAD_METHOD'],
   ['HTTP/1.a', `GET /v HTTP/1.a\r\n${H}\r\n`, 'H1_BAD_VERSION'],
   ['HTTP/01.1', `GET /v HTTP/01.1\r\n${H}\r\n`, 'H1_BAD_VERSION'],
   ['HTTP/1', `GET /v HTTP/1\r\n${H}\r\n`, 'H1_BAD_VERSION'],
@@ -165,7 +168,8 @@ test('accepted edge cases', () => {
     return r.head;
   };
   assert.equal(ok(`\r\n\r\nGET / HTTP/1.1\r\n${H}\r\n`).method, 'GET');
-  assert.equal(ok(`get / HTTP/1.1\r\n${H}\r\n`).method, 'get');
+  assert.equal(ok(`M-SEARCH / HTTP/1.1\r\n${H}\r\n`).method, 'M-SEARCH');
+  assert.equal(ok(`PROPFIND / HTTP/1.1\r\n${H}\r\n`).method, 'PROPFIND');
   assert.equal(ok(`OPTIONS * HTTP/1.1\r\n${H}\r\n`).path, '*');
   assert.equal(ok('GET / HTTP/1.0\r\n\r\n').host, null);
   assert.equal(ok('GET http://s.test HTTP/1.0\r\n\r\n').path, '/');
