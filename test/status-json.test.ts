@@ -69,7 +69,7 @@ interface StatusJson {
       since: number;
       state: string;
       weight: number;
-      inFlight: number;
+      inFlight: number | null;
       lastCheck: { at: number; ok: boolean; reason: string | null } | null;
       checks: { success: number; failure: number };
     }[];
@@ -124,7 +124,13 @@ describe('/status.json against /metrics', () => {
   const config = () => ({
     health_check_defaults: { interval: '200ms', timeout: '200ms', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '0s' },
     frontends: [
-      { name: 'web', listen: `127.0.0.1:${web}`, protocol: 'http', backend: 'pool', routes: [{ path_prefix: '/api', backend: 'api' }] },
+      {
+        name: 'web',
+        listen: `127.0.0.1:${web}`,
+        protocol: 'http',
+        backend: 'pool',
+        routes: [{ path_prefix: '/api', backend: 'api', algorithm: 'least_connections' }],
+      },
       { name: 'tcp', listen: `127.0.0.1:${tcp}`, protocol: 'tcp', backend: 'echo' },
     ],
     backends: [
@@ -223,6 +229,12 @@ describe('/status.json against /metrics', () => {
       histogram(be.duration, { backend: name }, name);
     }
     assert.equal(s.backends.find((x) => x.name === 'api')?.requests, 12);
+    // In flight: counted (and reported by workers) for least_connections backends only; unknown elsewhere, not 0.
+    assert.deepEqual(
+      s.backends.find((x) => x.name === 'api')?.servers.map((v) => v.inFlight),
+      [0],
+    );
+    assert.ok(s.backends.find((x) => x.name === 'pool')?.servers.every((v) => v.inFlight === null));
 
     const pool = s.backends.find((x) => x.name === 'pool');
     assert.ok(pool);

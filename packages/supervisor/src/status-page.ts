@@ -1,4 +1,4 @@
-import type { StatusResult, WorkerStatus } from '@rustlb/core';
+import type { ResolvedConfig, StatusResult, WorkerStatus } from '@rustlb/core';
 import { METRIC, type MetricsJson } from '@rustlb/telemetry';
 import { type StatusSources, statusReport } from './status-report.js';
 
@@ -52,8 +52,11 @@ export interface ServerFigures {
   /** Operator state: enabled, drain or disabled. */
   readonly state: string;
   readonly weight: number;
-  /** Requests and sessions in flight now, over every worker. */
-  readonly inFlight: number;
+  /**
+   * Requests and sessions in flight now, over every worker; null where unknown: workers
+   * report it only for backends balanced by least_connections (what it is counted for).
+   */
+  readonly inFlight: number | null;
   readonly lastCheck: { readonly at: number; readonly ok: boolean; readonly reason: string | null } | null;
   /** Active health checks (`rustlb_health_checks_total`). */
   readonly checks: { readonly success: number; readonly failure: number };
@@ -102,13 +105,14 @@ export interface StatusPageSources extends StatusSources {
 }
 
 type Labels = Record<string, string | number | undefined>;
-interface Value {
+export interface Value {
   readonly labels: Labels;
   readonly value: number;
   readonly metricName?: string;
 }
 
-function valuesOf(metrics: MetricsJson, name: string): Value[] {
+/** The values of metric `name` in a merged snapshot. */
+export function valuesOf(metrics: MetricsJson, name: string): Value[] {
   return (metrics.find((m) => m.name === name)?.values ?? []) as unknown as Value[];
 }
 
@@ -119,7 +123,18 @@ export function sum(values: readonly Value[], match: Labels): number {
   return total;
 }
 
-function responses(values: readonly Value[], match: Labels): Responses {
+/** Backends that some frontend or route balances with least_connections: the only ones whose in-flight counts workers report. */
+export function leastConnectionBackends(config: ResolvedConfig): Set<string> {
+  const out = new Set<string>();
+  for (const f of config.frontends) {
+    if (f.algorithm === 'least_connections') out.add(f.backend);
+    for (const r of f.routes) if ((r.algorithm ?? f.algorithm) === 'least_connections') out.add(r.backend);
+  }
+  return out;
+}
+
+/** Requests by status class. */
+export function responses(values: readonly Value[], match: Labels): Responses {
   const out: Responses = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
   for (const v of values) {
     if (!Object.entries(match).every(([k, want]) => String(v.labels[k]) === String(want))) continue;
@@ -129,7 +144,8 @@ function responses(values: readonly Value[], match: Labels): Responses {
   return out;
 }
 
-function histogram(values: readonly Value[], match: Labels): Histogram {
+/** One duration histogram summed over every label set matching `match`. */
+export function histogram(values: readonly Value[], match: Labels): Histogram {
   const byBound = new Map<number, number>();
   let count = 0;
   let total = 0;
@@ -158,6 +174,7 @@ export async function statusPageData(s: StatusPageSources): Promise<StatusPageDa
   const checks = valuesOf(metrics, METRIC.healthChecks);
   const reloads = valuesOf(metrics, METRIC.configReloads);
   const health = new Map(s.health.status().map((v) => [v.key, v]));
+  const counted = leastConnectionBackends(s.config);
   return {
     time,
     process: {
@@ -196,7 +213,7 @@ export async function statusPageData(s: StatusPageSources): Promise<StatusPageDa
           since: h?.since ?? s.startedAt,
           state: v.state,
           weight: v.weight,
-          inFlight: v.activeRequests,
+          inFlight: counted.has(b.name) ? v.activeRequests : null,
           lastCheck: h?.lastCheck ?? null,
           checks: {
             success: sum(checks, { backend: b.name, server: address, result: 'success' }),

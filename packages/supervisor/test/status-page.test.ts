@@ -1,0 +1,92 @@
+// The status page's figures from a merged snapshot (what /metrics serves), the loopback
+// rule and the token comparison.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { validateConfigText } from '@rustlb/config';
+import { DURATION_BUCKETS, METRIC, type MetricsJson, WorkerMetrics } from '@rustlb/telemetry';
+import { mergeToJson } from '@rustlb/telemetry/aggregate';
+import { isLoopback, sameToken } from '../src/admin-http.js';
+import { histogram, leastConnectionBackends, responses, sum, valuesOf } from '../src/status-page.js';
+
+/** Two workers' metrics, merged as the hub merges them. */
+function merged(): MetricsJson {
+  const w0 = new WorkerMetrics();
+  const w1 = new WorkerMetrics();
+  const web = w0.target('web', 'pool');
+  const api = w0.target('web', 'api');
+  const other = w1.target('other', 'pool');
+  web.request('GET', 200, 0.0004);
+  web.request('GET', 200, 0.003);
+  web.request('POST', 404, 0.02);
+  api.request('GET', 503, 0.7);
+  other.request('GET', 200, 0.0009);
+  other.request('DELETE', 500, 70);
+  other.request('GET', 302, 0.002);
+  web.connections.inc(3);
+  other.connections.inc(2);
+  other.active.inc(1);
+  return mergeToJson([w0.snapshot(), w1.snapshot()]);
+}
+
+describe('figures from the merged snapshot', () => {
+  const m = merged();
+  const requests = valuesOf(m, METRIC.requests);
+  const duration = valuesOf(m, METRIC.duration);
+
+  test('requests per frontend and per backend (over every frontend and route), by status class', () => {
+    assert.equal(sum(requests, { frontend: 'web' }), 4);
+    assert.equal(sum(requests, { frontend: 'other' }), 3);
+    assert.equal(sum(requests, { backend: 'pool' }), 6);
+    assert.equal(sum(requests, { backend: 'api' }), 1);
+    assert.deepEqual(responses(requests, { frontend: 'web' }), { '1xx': 0, '2xx': 2, '3xx': 0, '4xx': 1, '5xx': 1 });
+    assert.deepEqual(responses(requests, { backend: 'pool' }), { '1xx': 0, '2xx': 3, '3xx': 1, '4xx': 1, '5xx': 1 });
+    assert.equal(sum(valuesOf(m, METRIC.connections), { frontend: 'web' }), 3);
+    assert.equal(sum(valuesOf(m, METRIC.activeConnections), { frontend: 'other' }), 1);
+    assert.deepEqual(valuesOf(m, 'rustlb_nothing'), []);
+  });
+
+  test('a duration histogram summed over label sets: cumulative counts, +Inf last', () => {
+    const h = histogram(duration, { backend: 'pool' });
+    assert.deepEqual(h.bounds, DURATION_BUCKETS);
+    assert.equal(h.count, 6);
+    assert.ok(Math.abs(h.sum - (0.0004 + 0.003 + 0.02 + 0.0009 + 70 + 0.002)) < 1e-9);
+    const at = (bound: number) => h.counts[h.bounds.indexOf(bound)];
+    assert.equal(at(0.001), 2);
+    assert.equal(at(0.0025), 3);
+    assert.equal(at(0.005), 4);
+    assert.equal(at(0.025), 5);
+    assert.equal(at(60), 5);
+    assert.equal(h.counts[h.bounds.length], 6, '+Inf holds the 70 s one');
+    assert.equal(h.counts.length, DURATION_BUCKETS.length + 1);
+    const none = histogram(duration, { backend: 'nobody' });
+    assert.deepEqual(none, { bounds: [], counts: [0], count: 0, sum: 0 });
+  });
+});
+
+test('in-flight counts are known for least_connections backends only', () => {
+  const r = validateConfigText(
+    [
+      'frontends:',
+      '  - { name: a, listen: 127.0.0.1:1, protocol: http, backend: rr, routes: [ { path_prefix: /x, backend: lc, algorithm: least_connections } ] }',
+      '  - { name: b, listen: 127.0.0.1:2, protocol: tcp, backend: lc2, algorithm: least_connections }',
+      'backends:',
+      '  - { name: rr, servers: [ { address: 127.0.0.1:9 } ] }',
+      '  - { name: lc, servers: [ { address: 127.0.0.1:9 } ] }',
+      '  - { name: lc2, servers: [ { address: 127.0.0.1:9 } ] }',
+    ].join('\n'),
+    '/tmp/x.yaml',
+  );
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual([...leastConnectionBackends(r.config)].sort(), ['lc', 'lc2']);
+});
+
+test('loopback addresses', () => {
+  for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1']) assert.equal(isLoopback(h), true, h);
+  for (const h of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.1', '::ffff:10.0.0.1', 'example.com', '128.0.0.1']) assert.equal(isLoopback(h), false, h);
+});
+
+test('the token comparison', () => {
+  const token = 'a-long-random-secret-from-a-vault';
+  assert.equal(sameToken(token, token), true);
+  for (const wrong of ['', token.slice(1), `${token} `, token.toUpperCase(), 'x'.repeat(token.length)]) assert.equal(sameToken(wrong, token), false, wrong);
+});
