@@ -54,6 +54,10 @@ test('the tarball holds the commands, the examples, the docs, the deploy files a
   }
   assert.ok(paths.has('deploy/systemd/rustlb.service') && paths.has('deploy/kubernetes/deployment.yaml'), 'deploy/ is packed');
   assert.ok(paths.has('node_modules/@rustlb/config/schema/rustlb.schema.json'), 'the JSON Schema is packed');
+  for (const asset of ['status.html', 'status.js', 'status.css']) {
+    assert.ok(paths.has(`node_modules/@rustlb/supervisor/assets/${asset}`), `the status page's ${asset} is packed`);
+  }
+  assert.ok(paths.has('node_modules/uplot/dist/uPlot.iife.min.js'), "uPlot's browser build is packed (the status page loads nothing from a CDN)");
   for (const name of workspacePackages) {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { main: string };
     assert.ok(paths.has(`node_modules/${name}/package.json`), `${name}/package.json is packed`);
@@ -146,6 +150,10 @@ test('the installed rustlb runs: workers start, traffic flows, rustlb-ctl answer
     const status = await run(installed.bin('rustlb-ctl'), ['--socket', socket, '--json', 'status'], { cwd: installed.dir });
     assert.equal(status.code, 0, status.stderr);
     assert.equal((JSON.parse(status.stdout) as { version: string }).version, manifest.version);
+    // The status page works from the installed package: its own files and the bundled uPlot.
+    for (const path of ['/status', '/status/status.js', '/status/status.css', '/status/uplot.js', '/status/uplot.css', '/status.json']) {
+      assert.equal((await get(metrics, { path, timeoutMs: 5000 })).status, 200, path);
+    }
     child.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
   } finally {
