@@ -43,6 +43,7 @@ interface StatusJson {
     generation: number;
     configFile: string;
     uptimeSeconds: number;
+    metricsEnabled: boolean;
     lastReload: { at: number; accepted: boolean; generation: number; errors: string[]; trigger: string } | null;
     reloads: { success: number; failure: number };
   };
@@ -271,7 +272,10 @@ describe('/status.json against /metrics', () => {
     exact('rustlb_config_reloads_total', { result: 'success' }, s.process.reloads.success, 'reloads');
     assert.equal(s.process.configFile, lb.configFile);
     assert.equal(s.process.lastReload, null);
+    assert.equal(s.process.metricsEnabled, true);
     assert.equal(s.actions, false);
+    const started = await lb.waitForLog((l) => l.msg === 'rustlb started', 'the start line');
+    assert.equal(started.statusPage, `http://127.0.0.1:${lb.metricsPort}/status`);
   });
 
   test('a rejected reload is shown with its error, an accepted one with its generation', async () => {
@@ -357,6 +361,7 @@ describe('where the page is served, and what it loads', () => {
     });
     const lb = await RustlbProcess.start({ config: config(), workers: 1, args: ['--no-watch'] });
     cleanup.push(() => lb.dispose());
+    assert.equal((await lb.waitForLog((l) => l.msg === 'rustlb started', 'the start line')).statusPage, 'off');
     const paths = ['/status', '/status.json', '/status/status.js', '/status/uplot.js'];
     for (const path of paths) {
       const r = await get(admin, { path });

@@ -252,6 +252,7 @@
       ['config', p.configFile],
       ['generation', String(p.generation)],
       ['ready', p.draining ? 'draining' : p.ready ? 'yes' : 'no', p.ready && !p.draining ? '' : 'badge down'],
+      ...(p.metricsEnabled ? [] : [['metrics', 'off (global.metrics.enabled: false): no request figures', 'badge warn']]),
     ]);
     document.getElementById('process').dataset.generation = String(p.generation);
     const box = document.getElementById('reload');

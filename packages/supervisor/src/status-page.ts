@@ -89,6 +89,8 @@ export interface StatusPageData {
     readonly generation: number;
     readonly ready: boolean;
     readonly draining: boolean;
+    /** `global.metrics.enabled`: off, workers record no request figures (all stay 0). */
+    readonly metricsEnabled: boolean;
     readonly lastReload: ReloadRecord | null;
     readonly reloads: { readonly success: number; readonly failure: number };
   };
@@ -186,6 +188,7 @@ export async function statusPageData(s: StatusPageSources): Promise<StatusPageDa
       generation: report.generation,
       ready: report.ready,
       draining: report.draining,
+      metricsEnabled: s.config.global.metrics.enabled,
       lastReload: s.lastReload,
       reloads: { success: sum(reloads, { result: 'success' }), failure: sum(reloads, { result: 'failure' }) },
     },

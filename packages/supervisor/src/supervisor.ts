@@ -15,7 +15,7 @@ import {
 } from '@rustlb/core';
 import type { ConfigApplied, ToPrimary } from '@rustlb/core/ipc';
 import { createLogger, type LogSink } from '@rustlb/telemetry';
-import { AdminHttp, type Check, type StatusAction } from './admin-http.js';
+import { AdminHttp, type Check, isLoopback, type StatusAction } from './admin-http.js';
 import { ConfigOwner, type Overrides } from './config-owner.js';
 import { ConnView } from './conn-view.js';
 import { ControlServer, runCommand } from './control/server.js';
@@ -178,6 +178,7 @@ export class Supervisor implements ControlTarget {
         frontends: config.frontends.map((f) => `${f.name}=${f.protocol}://${formatHostPort(f.listen)}`),
         metrics: m.enabled ? `http://${formatHostPort(m.address)}${m.path}` : 'off',
         probes: `http://${formatHostPort(m.address)}/livez /readyz`,
+        statusPage: (config.global.statusPage.enabled ?? isLoopback(m.address.host)) ? `http://${formatHostPort(m.address)}/status` : 'off',
         controlSocket: config.global.adminSocket,
         scheduling: cluster.schedulingPolicy === cluster.SCHED_RR ? 'rr' : 'none',
       },
