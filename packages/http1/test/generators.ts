@@ -54,7 +54,7 @@ export const genRequest: fc.Arbitrary<GenRequest> = fc
   });
 
 export function requestText(r: GenRequest): string {
-  return appendFields(`${r.method} ${r.target} HTTP/1.${r.minor}\r\n`, r.fields) + '\r\n';
+  return `${appendFields(`${r.method} ${r.target} HTTP/1.${r.minor}\r\n`, r.fields)}\r\n`;
 }
 
 export interface GenResponse {
@@ -84,7 +84,7 @@ export const genResponse: fc.Arbitrary<GenResponse> = fc
   });
 
 export function responseText(r: GenResponse): string {
-  return appendFields(`HTTP/1.${r.minor} ${r.status} ${r.reason}\r\n`, r.fields) + '\r\n';
+  return `${appendFields(`HTTP/1.${r.minor} ${r.status} ${r.reason}\r\n`, r.fields)}\r\n`;
 }
 
 export interface GenChunked {

@@ -63,7 +63,7 @@ export class NodeOracle {
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       const key = socket.remotePort as number;
       const pending = oracle.bodyErrors.get(key);
-      if (pending !== undefined && pending.accepted && pending.body === 'incomplete') pending.body = err.code ?? 'ERROR';
+      if (pending?.accepted && pending.body === 'incomplete') pending.body = err.code ?? 'ERROR';
       if (!oracle.results.has(key)) oracle.results.set(key, { accepted: false, code: err.code ?? 'ERROR' });
       socket.destroy();
     });
