@@ -344,6 +344,9 @@ describe('where the page is served, and what it loads', () => {
     const require = createRequire(import.meta.url);
     assert.deepEqual(uplot.body, readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js')));
     assert.equal((await get(lb.metricsPort, { path: '/status/nothing.js' })).status, 404);
+    const slash = await get(lb.metricsPort, { path: '/status/' });
+    assert.equal(slash.status, 308);
+    assert.equal(slash.headers.location, '/status');
     assert.equal((await get(lb.metricsPort, { path: '/status', method: 'DELETE' })).status, 405);
     // Actions are off by default.
     const off = await action(lb.metricsPort, { action: 'drain', server: `pool/${up.address}` }, { 'x-rustlb-token': 'anything-at-all-really' });

@@ -87,8 +87,9 @@ export function sameToken(given: string, expected: string): boolean {
 
 /**
  * The primary's HTTP server on `global.metrics.address`: Prometheus metrics (when
- * enabled) and the Kubernetes probes `/livez` (alias `/healthz`) and `/readyz`, which
- * answer JSON with the reason; `?verbose` lists each check.
+ * enabled), the Kubernetes probes `/livez` (alias `/healthz`) and `/readyz`, which
+ * answer JSON with the reason (`?verbose` lists each check), and the status page:
+ * `/status`, its files under `/status/`, `/status.json`, and `POST /status/actions`.
  */
 export class AdminHttp {
   readonly #server: Server;
@@ -171,6 +172,12 @@ export class AdminHttp {
           ? 'the status page is off (global.admin.status: false)\n'
           : 'the status page is not served on a non-loopback address unless global.admin.status: true (or use kubectl port-forward to a loopback address)\n',
       );
+      return;
+    }
+    if (path === '/status/') {
+      // The page's files are relative to /status.
+      res.writeHead(308, { Location: '/status', 'Content-Length': 0, 'Cache-Control': 'no-store' });
+      res.end();
       return;
     }
     if (path === '/status/actions') {
