@@ -84,6 +84,10 @@ const SHAPES: Record<string, string> = {
   'h2 prior-knowledge preface': 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
   'header name with a space': `GET /sp HTTP/1.1\r\n${H}X A: 1\r\n\r\n`,
   'whitespace line before the first header': `GET /wsline HTTP/1.1\r\n \r\n${H}\r\n`,
+  // RFC 9112 §3: exactly one SP between the parts of the request line (HAProxy refuses these too).
+  'two spaces after the method': `GET  /two-sp HTTP/1.1\r\n${H}\r\n`,
+  'two spaces before the version': `GET /two-sp2  HTTP/1.1\r\n${H}\r\n`,
+  'a tab between the parts of the request line': `GET\t/tab HTTP/1.1\r\n${H}\r\n`,
 };
 
 test('smuggling shapes are answered 400, the connection is closed, and nothing reaches the upstream', async () => {
@@ -146,6 +150,29 @@ test('the same shapes after a good request on a keep-alive connection: the good 
     conn.destroy();
   }
   assert.deepEqual(failures, []);
+});
+
+test('nothing a client pipelined behind a refused request reaches the upstream', async () => {
+  const follow = `GET /after-refusal HTTP/1.1\r\n${H}\r\n`;
+  const failures: string[] = [];
+  for (const first of ['GET /nohost HTTP/1.1\r\n\r\n', 'GET /hosts HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n', SHAPES['obs-fold'] as string]) {
+    const bytesBefore = up.bytesReceived;
+    const r = await raw(main, first + follow + follow, { idleMs: 1500 });
+    const got = statuses(r.data);
+    if (got.length !== 1 || got[0] !== 400 || !r.closed)
+      failures.push(`${JSON.stringify(first)}: got ${JSON.stringify(r.data.slice(0, 80))} closed=${r.closed}`);
+    if (up.bytesReceived !== bytesBefore) failures.push(`${JSON.stringify(first)}: ${up.bytesReceived - bytesBefore} bytes reached the upstream`);
+  }
+  assert.deepEqual(failures, []);
+});
+
+test('a chunked request whose framing breaks after a good chunk, in the same packet as its head, never reaches the upstream', async () => {
+  for (const body of ['5\r\nhello\r\nfffffffffffffffffff1\r\nx\r\n0\r\n\r\n', '5\r\nhelloXX\r\n0\r\n\r\n', '5\r\nhello\r\n-1\r\n']) {
+    const bytesBefore = up.bytesReceived;
+    const r = await raw(main, `POST /late-overflow HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n${body}`, { idleMs: 1500 });
+    assert.deepEqual(statuses(r.data), [400], r.data);
+    assert.equal(up.bytesReceived, bytesBefore, `${JSON.stringify(body)}: bytes reached the upstream`);
+  }
 });
 
 test('a chunked request whose body turns out malformed in the same packet never reaches the upstream', async () => {

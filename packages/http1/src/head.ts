@@ -82,7 +82,7 @@ export class ResponseHead extends HeadFields {
  *
  * Strict by RFC 9112; refuses: anything but `method SP target SP HTTP/1.x CRLF` with
  * exactly one SP each (a well-formed `HTTP/d.d` other than 1.0/1.1, or a request line
- * with no version (HTTP/0.9), is H1_VERSION_NOT_SUPPORTED 505; a malformed version 400);
+ * is H1_VERSION_NOT_SUPPORTED 505; no version (HTTP/0.9) or a malformed version 400);
  * a method that is not a token; CONNECT (501); a target with CTLs, spaces or non-ASCII, a
  * fragment, a form other than origin (`/…`), absolute (`http://` or `https://`, case-
  * insensitive scheme) or `*` (OPTIONS only); bare CR or bare LF anywhere in the head;
@@ -127,6 +127,8 @@ function finish(p: number, start: number, end: number, limits: HeadLimits, out: 
 
 // RFC 9112 §2.2 asks servers to skip at least one empty line before a request; a stream of them is not a request.
 const MAX_LEADING_EMPTY_LINES = 4;
+/** Longer than any method in KNOWN_METHODS. */
+const MAX_METHOD_LENGTH = 32;
 
 function requestHead(buf: Buffer, start: number, lim: number, limits: HeadLimits, out: RequestHead): number {
   let p = start;
@@ -140,6 +142,8 @@ function requestHead(buf: Buffer, start: number, lim: number, limits: HeadLimits
   // method SP
   const ms = p;
   while (p < lim && TOKEN[buf[p] as number] === 1) p++;
+  // No method rustlb relays is this long: refused at once, not after a whole head's worth (431).
+  if (p - ms > MAX_METHOD_LENGTH) return fail(out, 'H1_BAD_METHOD', 'method too long');
   if (p >= lim) return NEED_MORE;
   c = buf[p] as number;
   if (c !== SP) {
@@ -196,7 +200,9 @@ function requestHead(buf: Buffer, start: number, lim: number, limits: HeadLimits
     if (schemeLength === 0) return fail(out, 'H1_BAD_TARGET', 'invalid request target');
   }
   if (fragment) return fail(out, 'H1_FRAGMENT', 'fragment in the request target');
-  if (minor < 0 || minor > 1) return fail(out, 'H1_VERSION_NOT_SUPPORTED', 'HTTP version not supported');
+  // A request line without a version is HTTP/0.9's: not a request of any version spoken here (400, as nginx).
+  if (minor < 0) return fail(out, 'H1_BAD_REQUEST_LINE', 'no HTTP version (HTTP/0.9 request line)');
+  if (minor > 1) return fail(out, 'H1_VERSION_NOT_SUPPORTED', 'HTTP version not supported');
   out.versionMinor = minor;
   const s = scan;
   s.reset();

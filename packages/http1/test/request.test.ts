@@ -42,7 +42,7 @@ const REFUSED: [string, string, H1Code][] = [
   ['HTTP/2.0', `GET /v HTTP/2.0\r\n${H}\r\n`, 'H1_VERSION_NOT_SUPPORTED'],
   ['HTTP/0.9', `GET /v HTTP/0.9\r\n${H}\r\n`, 'H1_VERSION_NOT_SUPPORTED'],
   ['HTTP/9.9', `GET /v HTTP/9.9\r\n${H}\r\n`, 'H1_VERSION_NOT_SUPPORTED'],
-  ['no version (HTTP/0.9)', 'GET /v\r\n', 'H1_VERSION_NOT_SUPPORTED'],
+  ['no version (HTTP/0.9)', 'GET /v\r\n', 'H1_BAD_REQUEST_LINE'],
   ['CONNECT', 'CONNECT s.test:443 HTTP/1.1\r\nHost: s.test:443\r\n\r\n', 'H1_CONNECT'],
   ['bare LF line endings', `GET /lf HTTP/1.1\n${H.replace('\r\n', '\n')}\n`, 'H1_BAD_LINE_ENDING'],
   ['bare LF after the request line', `GET / HTTP/1.1\n${H}\r\n`, 'H1_BAD_LINE_ENDING'],

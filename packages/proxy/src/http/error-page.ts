@@ -1,4 +1,3 @@
-import { STATUS_CODES } from 'node:http';
 import { ERROR_CODES, type ErrorCode } from '@rustlb/core';
 
 /** Short texts for the answers rustlb makes itself. */
@@ -27,10 +26,24 @@ export function errorBody(code: ErrorCode, requestId: string | null, detail: str
   return `${text}${detail === null ? '' : `: ${detail}`}\n${requestId === null ? '' : `request id: ${requestId}\n`}`;
 }
 
-/** A complete raw HTTP/1.1 answer that closes the connection (for sockets without a ServerResponse). */
-export function rawErrorResponse(code: ErrorCode, requestId: string | null, detail: string | null): string {
+/** Reason phrases of the statuses rustlb answers with itself. */
+export const REASONS: Readonly<Record<number, string>> = {
+  200: 'OK',
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+};
+
+/** A complete HTTP/1.1 error answer of rustlb's own: a one-line text body and the request id. */
+export function errorResponse(code: ErrorCode, requestId: string | null, detail: string | null, close: boolean): string {
   const status = statusOf(code);
   const body = errorBody(code, requestId, detail);
   const id = requestId === null ? '' : `X-Request-ID: ${requestId}\r\n`;
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${id}Connection: close\r\n\r\n${body}`;
+  return `HTTP/1.1 ${status} ${REASONS[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${id}${close ? 'Connection: close\r\n' : ''}\r\n${body}`;
 }

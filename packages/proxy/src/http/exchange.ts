@@ -1,199 +1,163 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ErrorCode, errorMessage } from '@rustlb/core';
+import type { ErrorCode } from '@rustlb/core';
+import { chunkSizeLine, LAST_CHUNK, type RequestHead, type ResponseHead } from '@rustlb/http1';
 import { logHttpAccess } from '@rustlb/telemetry';
-import type { Dispatcher } from 'undici';
 import type { ProxyContext } from '../context.js';
 import type { ServerSlot } from '../server-slot.js';
-import { Client, upstreamConnector } from '../undici.js';
-import { errorBody, statusOf } from './error-page.js';
-import { requestHeaders, requestIdOf, responseHeaders } from './headers.js';
+import type { ClientConnection } from './client-connection.js';
+import { errorResponse, statusOf } from './error-page.js';
+import { ClientFraming, clientResponseHead, requestIdOf, upstreamRequestHead } from './headers.js';
 import type { HttpState } from './http-state.js';
-import { hasBody, IDEMPOTENT } from './request-checks.js';
-import { type RouteTarget, requestPath } from './route.js';
-import { requestVars, type TemplateVars } from './template.js';
-import { classifyUpstreamError, failureCode, type UpstreamFailure } from './upstream-errors.js';
+import type { RouteTarget } from './route.js';
+import type { TemplateVars } from './template.js';
+import { Tunnel } from './upgrade.js';
+import type { ResponseHandler, UpstreamConnection } from './upstream-connection.js';
+import { failureCode, type UpstreamFailure } from './upstream-errors.js';
+import type { ConnectWaiter } from './upstream-pool.js';
 
-const kExchange = Symbol('rustlb.exchange');
-const kConnection = Symbol('rustlb.connection');
-
-type TrackedResponse = ServerResponse & { [kExchange]?: Exchange };
-/**
- * What rustlb keeps per client connection: how much of its byte counters earlier requests
- * have taken, and whose turn it is. One object and one property per connection (each
- * extra property on a socket costs memory across thousands of idle keep-alive connections).
- */
-class ConnectionState {
-  read = 0;
-  written = 0;
-  /** The exchange of this connection being proxied now. */
-  active: Exchange | null = null;
-  /** Pipelined requests waiting for their turn, oldest first. */
-  waiting: Exchange[] | null = null;
-  /** The answered request whose rest of body is being read and dropped (see discardRest). */
-  dropping: IncomingMessage | null = null;
-}
-
-type TrackedSocket = IncomingMessage['socket'] & { [kConnection]?: ConnectionState };
-
-function connectionOf(socket: TrackedSocket): ConnectionState {
-  let c = socket[kConnection];
-  if (c === undefined) {
-    c = new ConnectionState();
-    socket[kConnection] = c;
-  }
-  return c;
-}
-
-/** The response went away before it finished: the client left, so stop the upstream side. */
-function onResponseClose(this: TrackedResponse): void {
-  const exchange = this[kExchange];
-  if (exchange !== undefined && !this.writableFinished) exchange.clientGone();
-}
-
-/**
- * The client connection saw no byte either way for `client_stall` (Node's socket timeout,
- * which any byte read or written restarts). Returning leaves the connection alone: the
- * response listens for 'timeout', so Node does not destroy it.
- */
-function onClientStall(this: TrackedResponse): void {
-  const exchange = this[kExchange];
-  if (exchange !== undefined) exchange.clientStalled();
-  // Answered in full, but the client does not take the last bytes.
-  else if (!this.writableFinished) this.destroy();
-}
-
-/**
- * The answer is complete but the request body is not (the upstream answered early, or
- * failed): read the rest and drop it, as Node does with a body nobody read, so that the
- * connection carries its next request, or notices that its client left. Otherwise the
- * socket stays paused where the body stopped being read (undici detaches a body it
- * stops sending) until client_idle. `_dump` is how Node's server drops a body: its parser
- * then discards the body's bytes, even of a request undici destroyed; resuming the socket
- * lets it read them.
- */
-function discardRest(req: IncomingMessage, socket: TrackedSocket): void {
-  (req as IncomingMessage & { _dump?: () => void })._dump?.();
-  socket.resume();
-}
+/** Idempotent methods (RFC 9110 §9.2.2): safe to send again after a failure. */
+export const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** Status recorded when the client leaves before any response (nginx's convention). */
-const CLIENT_CLOSED = 499;
+export const CLIENT_CLOSED = 499;
 
-/** The exchange the response belongs to, if it is being proxied now. */
-export function exchangeOf(res: ServerResponse): Exchange | undefined {
-  return (res as TrackedResponse)[kExchange];
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+const CRLF = '\r\n';
+
+function uncork(socket: { uncork(): void }): void {
+  socket.uncork();
+}
+
+/** What happens to the client connection after this exchange. */
+enum After {
+  KeepAlive = 0,
+  Close = 1,
 }
 
 /**
- * One proxied request: picks a server, forwards the request through the server's
- * connection pool, streams the answer back with backpressure, retries what is safe to
- * retry, and records the outcome once. It is undici's dispatch handler for each
- * attempt (the callback interface undici uses internally, so no adapter sits between).
+ * One proxied request: picks a server, takes a pooled connection (or opens one), writes
+ * the rewritten head and the body, relays the answer with backpressure, retries what is
+ * safe to retry, and records the outcome once. It is the upstream connection's response
+ * handler and the pool's connect waiter (method calls, no closure per request).
  */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements ResponseHandler, ConnectWaiter {
   readonly #ctx: ProxyContext;
   readonly #state: HttpState;
+  readonly #conn: ClientConnection;
+  readonly head: RequestHead;
   readonly #target: RouteTarget;
-  readonly #req: IncomingMessage;
-  readonly #res: TrackedResponse;
-  /** The client connection (kept here: Node clears `req.socket` once the request is destroyed). */
-  readonly #socket: TrackedSocket;
   readonly #started: number;
   readonly #vars: TemplateVars;
   readonly #requestId: string;
-  readonly #withBody: boolean;
+  readonly withBody: boolean;
+  readonly #websocket: boolean;
+  #after: After;
   #slot: ServerSlot | null = null;
+  #slotHeld = false;
   #avoid: Set<ServerSlot> | null = null;
-  #abort: ((err?: Error) => void) | null = null;
-  #resume: (() => void) | null = null;
-  #oneShot: Client | null = null;
+  #up: UpstreamConnection | null = null;
+  #connecting = false;
   /** The current attempt is on a connection of its own (a retry after a reset), not a pooled one. */
   #fresh = false;
+  /** Body pieces read before a server connection took the request. */
+  #pending: Buffer[] | null = null;
+  /** The client sent the whole body. */
+  #bodyDone: boolean;
+  /** A body byte went to a server: the request can no longer go elsewhere. */
+  #bodyWritten = false;
   /** The client waits for `100 Continue` before it sends the body. */
-  #continue = false;
+  #continue: boolean;
+  #framing = ClientFraming.AsIs;
+  #headSent = false;
   #status = 0;
   #gone = false;
   #done = false;
-  #stallWatched = false;
+  #started_ = false;
 
-  constructor(ctx: ProxyContext, state: HttpState, target: RouteTarget, req: IncomingMessage, res: ServerResponse, started: number) {
+  constructor(ctx: ProxyContext, state: HttpState, conn: ClientConnection, head: RequestHead, target: RouteTarget, websocket: boolean, started: number) {
     this.#ctx = ctx;
     this.#state = state;
+    this.#conn = conn;
+    this.head = head;
     this.#target = target;
-    this.#req = req;
-    this.#res = res as TrackedResponse;
     this.#started = started;
-    const socket = req.socket as TrackedSocket;
-    this.#socket = socket;
-    this.#vars = requestVars(socket, target.backend.name);
-    this.#requestId = requestIdOf(state, req, this.#vars, ctx.ids);
-    this.#withBody = hasBody(req);
+    this.#vars = { clientIp: conn.clientIp, clientPort: conn.clientPort, backendName: target.backend.name, backendAddr: '' };
+    this.#requestId = requestIdOf(state, head, this.#vars, ctx.ids);
+    this.withBody = head.bodyKind === 'chunked' || (head.bodyKind === 'length' && head.contentLength > 0);
+    this.#bodyDone = !this.withBody;
+    this.#continue = head.expectContinue && this.withBody;
+    this.#websocket = websocket;
+    // A WebSocket connection becomes a tunnel or closes after the answer.
+    this.#after = head.close || websocket || ctx.draining || state.closing ? After.Close : After.KeepAlive;
   }
 
   get requestId(): string {
     return this.#requestId;
   }
 
-  start(expectsContinue: boolean): void {
-    this.#continue = expectsContinue && this.#withBody;
-    this.#res[kExchange] = this;
-    this.#res.on('close', onResponseClose);
-    // On every response, not only armed ones: an armed socket timeout outlives its exchange
-    // when the next request was pipelined behind it, and Node destroys the socket on a
-    // timeout nobody listens to.
-    this.#res.on('timeout', onClientStall);
-    const connection = connectionOf(this.#socket);
-    connection.dropping = null;
-    if (connection.active !== null) {
-      // Pipelined: one request of a connection at a time upstream, as HAProxy and nginx do
-      // (Node's server hands over every request it has parsed at once, so one connection
-      // could otherwise have thousands in flight). It waits for its turn, and the
-      // connection reads no further requests meanwhile.
-      if (connection.waiting === null) connection.waiting = [this];
-      else connection.waiting.push(this);
-      this.#socket.pause();
-      return;
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** The connection must close after this answer (a non-WebSocket upgrade, never honoured). */
+  closeAfter(): void {
+    this.#after = After.Close;
+  }
+
+  start(): void {
+    if (this.#done) return;
+    this.#started_ = true;
+    this.#next(null);
+  }
+
+  // ---- request body, from the client connection -----------------------------------
+
+  /** A piece of the request body (unframed). Returns false when the client should stop sending for now. */
+  bodyData(buf: Buffer, start: number, end: number): boolean {
+    if (this.#done) return true;
+    this.#continue = false;
+    const up = this.#up;
+    if (up === null) {
+      // No server connection yet: hold it (the client is paused meanwhile, so at most a read's worth).
+      const piece = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+      if (this.#pending === null) this.#pending = [piece];
+      else this.#pending.push(piece);
+      return false;
     }
-    this.#begin(connection);
+    this.#bodyWritten = true;
+    return this.#writeBody(up, buf.subarray(start, end));
   }
 
-  #begin(connection: ConnectionState): void {
-    connection.active = this;
-    if (this.#withBody && !this.#req.complete) this.#watchStall();
-    this.#next();
+  #writeBody(up: UpstreamConnection, piece: Buffer): boolean {
+    const s = up.socket;
+    if (this.head.bodyKind !== 'chunked') return s.write(piece);
+    s.cork();
+    s.write(chunkSizeLine(piece.length), 'latin1');
+    s.write(piece);
+    const ok = s.write(CRLF, 'latin1');
+    s.uncork();
+    return ok;
   }
 
-  /** Arms the client stall timeout: from now on, `client_stall` without a byte either way is looked at. */
-  #watchStall(): void {
-    if (this.#stallWatched) return;
-    this.#stallWatched = true;
-    this.#socket.setTimeout(this.#state.frontend.http.timeouts.clientStallMs);
+  /** The client sent the last byte of the body. */
+  bodyEnd(): void {
+    this.#bodyDone = true;
+    if (this.#done) return;
+    const up = this.#up;
+    if (up !== null && this.head.bodyKind === 'chunked') up.socket.write(LAST_CHUNK, 'latin1');
   }
 
-  /** No byte either way for `client_stall`: cut the client off if it is the one holding things up. */
-  clientStalled(): void {
-    const req = this.#req;
-    const res = this.#res;
-    // Owing body bytes with none buffered (when the upstream is slow to take the body, rustlb
-    // stops reading and the buffer fills), unless it waits for the 100 it asked for; or not
-    // reading what is written to it. Waiting for the upstream's answer is not a stall.
-    const uploadStalled = !req.complete && req.readableLength === 0 && !this.#continue;
-    if (!uploadStalled && !res.writableNeedDrain) return;
-    this.#gone = true;
-    this.#ctx.logger.info({ requestId: this.#requestId, clientIp: this.#vars.clientIp, uploadStalled }, 'client stalled');
-    // Recorded before the abort below, which reaches onError (that would record a client abort).
-    if (res.headersSent) {
-      // Destroyed before the turn passes, so requests pipelined behind this one are not sent.
-      res.destroy();
-      this.#finish(this.#status, 'RLB_ERR_CLIENT_STALLED');
-    } else {
-      this.#answer('RLB_ERR_CLIENT_STALLED', null);
-    }
-    this.#abort?.(new Error('client stalled'));
+  /** The body broke after its head was taken (a chunked framing error): 400, or a cut answer. */
+  badBody(detail: string): void {
+    if (this.#done) return;
+    this.#after = After.Close;
+    this.#abortUpstream();
+    this.#answer('RLB_ERR_BAD_REQUEST', detail);
   }
+
+  // ---- choosing and reaching a server -----------------------------------------------
 
   /** Picks a server not yet tried and sends the request there, or answers 503/the last failure. */
-  #next(failure: UpstreamFailure | null = null): void {
+  #next(failure: UpstreamFailure | null): void {
     const slot = this.#target.balancer.pick(this.#vars.clientIp, this.#avoid) as ServerSlot | null;
     if (slot === null) {
       if (failure === null) {
@@ -217,125 +181,103 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #send(slot: ServerSlot, fresh: boolean): void {
     this.#slot = slot;
     this.#fresh = fresh;
+    this.#slotHeld = true;
     slot.localActive++;
     this.#ctx.hooks.activeChanged(slot);
     this.#vars.backendAddr = slot.address;
-    const req = this.#req;
-    let dispatcher: Dispatcher;
-    if (fresh) {
-      // A new connection of its own, so a retry cannot land on another stale pooled one.
-      this.#oneShot = new Client(slot.origin, { pipelining: 1, connect: upstreamConnector(this.#state.pool.connectMs), keepAliveTimeout: 1 });
-      dispatcher = this.#oneShot;
-    } else {
-      dispatcher = slot.pool(this.#state.pool);
-    }
-    dispatcher.dispatch(
-      {
-        path: requestPath(req),
-        method: req.method as string,
-        headers: requestHeaders({ req, state: this.#state, vars: this.#vars, requestId: this.#requestId, trustedPeer: this.#trustedPeer(), upgrade: false }),
-        body: this.#withBody ? req : null,
-        headersTimeout: this.#state.responseTimeoutMs,
-        bodyTimeout: this.#state.responseTimeoutMs,
-      },
-      this,
-    );
-  }
-
-  #trustedPeer(): boolean {
-    return this.#state.trusted !== null && this.#state.isTrusted(this.#vars.clientIp);
-  }
-
-  #release(): void {
-    const slot = this.#slot;
-    if (slot === null) return;
-    slot.localActive--;
-    this.#ctx.hooks.activeChanged(slot);
-    if (this.#oneShot !== null) {
-      this.#oneShot.close().catch(() => {});
-      this.#oneShot = null;
-    }
-  }
-
-  // ---- undici's dispatch handler -------------------------------------------------
-
-  onConnect(abort: (err?: Error) => void): void {
-    this.#abort = abort;
-    if (this.#gone) {
-      abort(new Error('client closed the connection'));
+    const pool = slot.pool(this.#state.pool);
+    // A retry goes on a connection of its own, so it cannot land on another stale pooled one;
+    // a tunnel's connection is never pooled afterwards, so it never takes a pooled one.
+    const up = fresh || this.#websocket ? null : pool.take();
+    if (up !== null) {
+      this.onUpstreamReady(up);
       return;
     }
-    // A server connection is about to take the request: now the client may send its body
-    // (unless it already has: RFC 9110 §10.1.1 lets the 100 be omitted then).
+    this.#connecting = true;
+    pool.open(this);
+  }
+
+  #releaseSlot(): void {
+    const slot = this.#slot;
+    if (slot === null || !this.#slotHeld) return;
+    this.#slotHeld = false;
+    slot.localActive--;
+    this.#ctx.hooks.activeChanged(slot);
+  }
+
+  /** A connection to the chosen server: write the request. */
+  onUpstreamReady(up: UpstreamConnection): void {
+    this.#connecting = false;
+    if (this.#done || this.#gone) {
+      // Nobody wants it now; it never carried a byte, so another request may.
+      (this.#slot as ServerSlot).pool(this.#state.pool).release(up);
+      return;
+    }
+    this.#up = up;
+    const slot = this.#slot as ServerSlot;
+    const head = upstreamRequestHead({
+      head: this.head,
+      state: this.#state,
+      vars: this.#vars,
+      requestId: this.#requestId,
+      trustedPeer: this.#state.trusted !== null && this.#state.isTrusted(this.#vars.clientIp),
+      upgrade: this.#websocket,
+      defaultHost: slot.address,
+    });
+    // A server connection takes the request: now the client may send its body (unless it
+    // already has: RFC 9110 §10.1.1 lets the 100 be omitted then).
     if (this.#continue) {
       this.#continue = false;
-      const req = this.#req;
-      if (!req.complete && req.readableLength === 0) this.#res.writeContinue();
+      if (this.#pending === null && !this.#bodyDone) this.#conn.socket.write(CONTINUE, 'latin1');
     }
-  }
-
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    // 1xx interim answers (102, 103) are not relayed; the final answer follows.
-    if (statusCode < 200) return true;
-    this.#status = statusCode;
-    this.#resume = resume;
-    const slot = this.#slot as ServerSlot;
-    this.#ctx.hooks.passiveSuccess(slot);
-    const headers = responseHeaders(rawHeaders, this.#state, this.#vars, this.#requestId, this.#ctx.draining || this.#state.closing);
-    try {
-      this.#res.writeHead(statusCode, statusText, headers);
-    } catch (err) {
-      // Node refused a header the upstream sent (invalid characters): treat as a bad response.
-      this.#ctx.logger.warn({ requestId: this.#requestId, server: slot.key, err: errorMessage(err) }, 'invalid upstream response header');
-      this.#status = 0;
-      this.#abort?.(new Error('invalid upstream response header'));
-      return false;
+    const s = up.socket;
+    s.cork();
+    s.write(head, 'latin1');
+    const pending = this.#pending;
+    let ok = true;
+    if (pending !== null) {
+      this.#pending = null;
+      this.#bodyWritten = true;
+      for (let i = 0; i < pending.length; i++) ok = this.#writeBody(up, pending[i] as Buffer);
     }
-    if (statusCode === 204 || statusCode === 304) {
-      // No content by definition (RFC 9112 §6.3): the client's answer is complete now. undici
-      // would fail a 304 whose Content-Length gives the representation's size (which RFC 9110
-      // §8.6 allows) and drop that connection; the client never sees it.
-      this.#res.end();
-      this.#finish(statusCode, null);
-    }
-    return true;
+    if (this.#bodyDone && this.head.bodyKind === 'chunked') ok = s.write(LAST_CHUNK, 'latin1');
+    s.uncork();
+    up.expectResponse(this, this.head.method === 'HEAD', this.#websocket);
+    if (!this.#bodyDone && ok) this.#conn.resumeBody();
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.#res.write(chunk)) return true;
-    this.#res.once('drain', this.#resume as () => void);
-    this.#watchStall();
-    return false;
+  onUpstreamDrain(): void {
+    if (!this.#bodyDone && !this.#done) this.#conn.resumeBody();
   }
 
-  onComplete(): void {
-    this.#release();
-    if (this.#done) return;
-    this.#res.end();
-    this.#finish(this.#status, null);
+  onUpstreamFailed(failure: UpstreamFailure, detail: string): void {
+    this.#connecting = false;
+    this.#failed(failure, detail);
   }
 
-  onError(err: Error): void {
-    this.#release();
-    // Already answered (a bodiless status, or rustlb's own error): nothing left to tell the client.
+  onUpstreamError(failure: UpstreamFailure, detail: string, up: UpstreamConnection): void {
+    if (this.#up === up) this.#up = null;
+    this.#failed(failure, detail);
+  }
+
+  #failed(failure: UpstreamFailure, detail: string): void {
+    this.#releaseSlot();
     if (this.#done) return;
     const slot = this.#slot as ServerSlot;
-    if (this.#gone || this.#socket.destroyed) {
+    if (this.#gone || this.#conn.socket.destroyed) {
       this.#finish(this.#status === 0 ? CLIENT_CLOSED : this.#status, 'RLB_ERR_CLIENT_ABORTED');
       return;
     }
-    const failure = classifyUpstreamError(err);
-    if (this.#res.headersSent) {
+    if (this.#headSent) {
       // A response byte reached the client: nothing may be retried. Closing the client
       // connection tells it the response is incomplete (never a fake complete one).
-      this.#ctx.logger.warn({ requestId: this.#requestId, server: slot.key, err: errorMessage(err) }, 'upstream failed mid-response');
+      this.#ctx.logger.warn({ requestId: this.#requestId, server: slot.key, err: detail }, 'upstream failed mid-response');
       if (failure === 'response-timeout') this.#ctx.hooks.passiveFailure(slot, 'response-timeout');
-      this.#res.destroy();
+      this.#conn.socket.destroy();
       this.#finish(this.#status, failureCode(failure));
       return;
     }
-    // The body has not been read yet when the connection failed, so it can still be sent elsewhere.
-    const bodyUntouched = !this.#withBody || !this.#req.readableDidRead;
+    const bodyUntouched = !this.#bodyWritten;
     switch (failure) {
       case 'connect-refused':
       case 'connect-timeout':
@@ -346,7 +288,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         }
         break;
       case 'reset': {
-        const retryable = !this.#withBody && IDEMPOTENT.has(this.#req.method as string);
+        const retryable = !this.withBody && IDEMPOTENT.has(this.head.method);
         // Often a pooled connection the server closed while idle: one more try on a new connection.
         if (retryable && !this.#fresh) {
           this.#send(slot, true);
@@ -367,41 +309,162 @@ export class Exchange implements Dispatcher.DispatchHandler {
       default:
         break;
     }
-    this.#ctx.logger.warn({ requestId: this.#requestId, server: slot.key, err: errorMessage(err), failure }, 'upstream request failed');
+    this.#ctx.logger.warn({ requestId: this.#requestId, server: slot.key, err: detail, failure }, 'upstream request failed');
     this.#answer(failureCode(failure), null);
   }
 
-  // ---------------------------------------------------------------------------------
+  // ---- the response --------------------------------------------------------------
 
-  /** The client left: abort the upstream request (its handler then finishes the record). */
+  onResponseHead(head: ResponseHead, up: UpstreamConnection): boolean {
+    const slot = this.#slot as ServerSlot;
+    this.#ctx.hooks.passiveSuccess(slot);
+    this.#status = head.status;
+    const socket = this.#conn.socket;
+    if (head.status === 101) {
+      // Only a WebSocket handshake expects a 101 (the connection asked for nothing else).
+      this.#splice(head, up);
+      return false;
+    }
+    if (this.#websocket) this.#after = After.Close; // declined: never a raw pipe afterwards
+    const http10 = this.head.versionMinor === 0;
+    if (head.bodyKind === 'chunked' || head.bodyKind === 'close') {
+      this.#framing = http10 ? ClientFraming.UntilClose : ClientFraming.Chunked;
+      if (http10) this.#after = After.Close;
+    } else {
+      this.#framing = ClientFraming.AsIs;
+    }
+    const close = this.#after === After.Close || this.#ctx.draining || this.#state.closing;
+    if (close) this.#after = After.Close;
+    const connection = close ? 'close' : http10 ? 'keep-alive' : null;
+    const text = clientResponseHead(head, this.#state, this.#vars, this.#requestId, this.#framing, connection, false);
+    this.#headSent = true;
+    // Head and the body bytes that came with it leave in one write.
+    socket.cork();
+    process.nextTick(uncork, socket);
+    socket.write(text, 'latin1');
+    if (this.head.method === 'HEAD') this.#framing = ClientFraming.AsIs;
+    return true;
+  }
+
+  onResponseData(buf: Buffer, start: number, end: number): boolean {
+    const socket = this.#conn.socket;
+    if (socket.destroyed) return true;
+    const piece = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+    if (this.#framing !== ClientFraming.Chunked) return socket.write(piece);
+    socket.cork();
+    socket.write(chunkSizeLine(piece.length), 'latin1');
+    socket.write(piece);
+    const ok = socket.write(CRLF, 'latin1');
+    socket.uncork();
+    return ok;
+  }
+
+  /** The client took what was written: the server may send more. */
+  clientDrained(): void {
+    const up = this.#up;
+    if (up?.socket.isPaused() && !this.#done) up.socket.resume();
+  }
+
+  onResponseEnd(up: UpstreamConnection, reusable: boolean): void {
+    this.#up = null;
+    this.#releaseSlot();
+    // A connection whose request body was not all sent (an early answer) is out of step.
+    if (reusable && this.#bodyDone && !this.#gone) (this.#slot as ServerSlot).pool(this.#state.pool).release(up);
+    else up.destroy();
+    if (this.#done) return;
+    const socket = this.#conn.socket;
+    if (this.#framing === ClientFraming.Chunked && this.head.method !== 'HEAD') socket.write(LAST_CHUNK, 'latin1');
+    this.#finish(this.#status, null);
+  }
+
+  /** The server accepted the upgrade: relay its 101, then bytes flow both ways unchanged. */
+  #splice(head: ResponseHead, up: UpstreamConnection): void {
+    this.#up = null;
+    const rest = up.takeRest();
+    const upstream = up.detach();
+    const text = clientResponseHead(head, this.#state, this.#vars, this.#requestId, ClientFraming.AsIs, null, true);
+    const client = this.#conn.detach();
+    if (client.destroyed) {
+      upstream.destroy();
+      this.#releaseSlot();
+      this.#finish(CLIENT_CLOSED, 'RLB_ERR_CLIENT_ABORTED');
+      return;
+    }
+    client.write(text, 'latin1');
+    if (rest !== null) client.write(rest);
+    const early = this.#conn.takeBuffered();
+    if (early !== null) upstream.write(early);
+    this.#conn.frontend.tunnel(new Tunnel(client, upstream, this));
+  }
+
+  /** The tunnel closed: the exchange is recorded now (its status is the 101). */
+  tunnelClosed(idle: boolean): void {
+    this.#releaseSlot();
+    this.#finish(this.#status, idle ? 'RLB_ERR_CLIENT_TIMEOUT' : null);
+  }
+
+  // ---- the client side ------------------------------------------------------------
+
+  /** The client left: stop the upstream side and record it. */
   clientGone(): void {
     if (this.#gone || this.#done) return;
     this.#gone = true;
-    if (this.#abort !== null) this.#abort(new Error('client closed the connection'));
+    this.#abortUpstream();
+    if (this.#connecting) {
+      // The connect goes on; its connection goes back to the pool when it comes.
+      this.#releaseSlot();
+    }
+    this.#finish(this.#status === 0 ? CLIENT_CLOSED : this.#status, 'RLB_ERR_CLIENT_ABORTED');
+  }
+
+  #abortUpstream(): void {
+    const up = this.#up;
+    if (up !== null) {
+      this.#up = null;
+      up.abort();
+      this.#releaseSlot();
+    }
+  }
+
+  /**
+   * The sweep's look at this exchange: the server owes a response for too long
+   * (http.timeouts.response, between any two bytes), or the client stopped sending the
+   * body it owes or reading the response (client_stall).
+   */
+  check(now: number, stalledFor: number): void {
+    if (this.#done) return;
+    const up = this.#up;
+    if (up !== null && this.#bodyDone && up.waitingFor(now) >= this.#state.responseTimeoutMs) {
+      up.timeout();
+      return;
+    }
+    if (stalledFor < this.#state.frontend.http.timeouts.clientStallMs) return;
+    const socket = this.#conn.socket;
+    const uploadStalled = !this.#bodyDone && !this.#continue && up !== null && !this.#conn.pausedByUs;
+    if (!uploadStalled && !socket.writableNeedDrain) return;
+    this.#gone = true;
+    this.#ctx.logger.info({ requestId: this.#requestId, clientIp: this.#vars.clientIp, uploadStalled }, 'client stalled');
+    this.#abortUpstream();
+    if (this.#headSent) {
+      socket.destroy();
+      this.#finish(this.#status, 'RLB_ERR_CLIENT_STALLED');
+    } else {
+      this.#after = After.Close;
+      this.#answer('RLB_ERR_CLIENT_STALLED', null);
+    }
   }
 
   /** Answers with an error of rustlb's own, unless a response has begun. */
-  fail(code: ErrorCode, detail: string | null): void {
-    // Not dispatched yet: undici's onConnect aborts it before a byte goes out.
-    this.#gone = true;
-    this.#abort?.(new Error(detail ?? code));
-    this.#answer(code, detail);
-  }
-
   #answer(code: ErrorCode, detail: string | null): void {
-    const res = this.#res;
+    const socket = this.#conn.socket;
     const status = statusOf(code);
-    if (!res.headersSent && !res.destroyed) {
-      const body = errorBody(code, this.#requestId, detail);
-      // After a malformed request the connection's framing cannot be trusted: close it.
-      const close = status === 400 || status === 408 || status === 431 || status === 505 || this.#ctx.draining || this.#state.closing;
-      res.writeHead(status, {
-        'Content-Type': 'text/plain; charset=utf-8',
-        'Content-Length': Buffer.byteLength(body),
-        'X-Request-ID': this.#requestId,
-        ...(close ? { Connection: 'close' } : {}),
-      });
-      res.end(body);
+    if (!this.#headSent && !socket.destroyed) {
+      // After a malformed request the connection's framing cannot be trusted; a client still
+      // waiting for its 100 may send its body or not: either way, close.
+      if (status === 400 || status === 408 || status === 431 || status === 505 || this.#ctx.draining || this.#state.closing) this.#after = After.Close;
+      if (!this.#bodyDone && this.head.expectContinue && this.#pending === null && !this.#bodyWritten) this.#after = After.Close;
+      this.#headSent = true;
+      socket.write(errorResponse(code, this.#requestId, detail, this.#after === After.Close), 'latin1');
     }
     this.#finish(status, code);
   }
@@ -409,19 +472,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #finish(status: number, error: ErrorCode | null): void {
     if (this.#done) return;
     this.#done = true;
-    this.#res[kExchange] = undefined;
+    this.#pending = null;
     const seconds = (performance.now() - this.#started) / 1000;
     const target = this.#target;
-    const method = this.#req.method as string;
+    const method = this.head.method;
     target.metrics.request(method, status, seconds);
-    const socket = this.#socket;
-    const read = socket.bytesRead;
-    const written = socket.bytesWritten;
-    const connection = connectionOf(socket);
-    const bytesIn = read - connection.read;
-    const bytesOut = written - connection.written;
-    connection.read = read;
-    connection.written = written;
+    const { bytesIn, bytesOut } = this.#conn.takeBytes();
     target.metrics.bytes(bytesIn, bytesOut);
     if (this.#ctx.accessLog) {
       logHttpAccess(this.#ctx.logger, {
@@ -431,7 +487,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         server: this.#slot?.address ?? '',
         clientIp: this.#vars.clientIp,
         method,
-        path: this.#req.url ?? '',
+        path: this.head.target,
         status,
         durationMs: Math.round(seconds * 1e6) / 1e3,
         bytesIn,
@@ -439,60 +495,23 @@ export class Exchange implements Dispatcher.DispatchHandler {
         ...(error === null ? {} : { error }),
       });
     }
-    if (this.#withBody && !this.#req.complete && !socket.destroyed) {
-      connection.dropping = this.#req;
-      discardRest(this.#req, socket);
-    }
-    // The exchange that has its connection's turn (see start) passes it on.
-    if (connection.active === this) this.#passTurn(connection);
+    if (this.#status === 101 && error === null) return; // a tunnel: the connection is no longer HTTP
+    this.#conn.exchangeDone(this, this.#after === After.Close || error === 'RLB_ERR_CLIENT_ABORTED' || error === 'RLB_ERR_CLIENT_STALLED');
   }
 
-  /** The next pipelined request of the connection goes, or the connection reads again. */
-  #passTurn(connection: ConnectionState): void {
-    let next = connection.waiting?.shift();
-    // Requests whose client left while they waited are recorded here, in a loop: thousands
-    // may wait, too many to recurse through.
-    while (next !== undefined && (next.#gone || this.#socket.destroyed)) {
-      next.#finish(CLIENT_CLOSED, 'RLB_ERR_CLIENT_ABORTED');
-      next = connection.waiting?.shift();
-    }
-    if (next !== undefined) {
-      next.#begin(connection);
-      return;
-    }
-    connection.active = null;
-    if (connection.waiting !== null) {
-      connection.waiting = null;
-      this.#socket.resume();
-    }
+  /** Answered without a server (OPTIONS *). */
+  answerLocally(text: string, status: number): void {
+    this.#headSent = true;
+    this.#status = status;
+    this.#conn.socket.write(text, 'latin1');
+    this.#finish(status, null);
   }
-}
 
-/**
- * The client connection closed: the exchange being proxied and those waiting for their
- * turn learn it (a pipelined response that has not reached the socket yet never sees the
- * close), so each is aborted and recorded, none dispatched.
- */
-export function connectionGone(socket: IncomingMessage['socket']): void {
-  const connection = (socket as TrackedSocket)[kConnection];
-  if (connection === undefined) return;
-  if (connection.waiting !== null) for (const waiting of connection.waiting) waiting.clientGone();
-  connection.active?.clientGone();
-}
+  get started(): boolean {
+    return this.#started_;
+  }
 
-/** The rest of the body of a request already answered is being dropped: Node's parser has not reached a new request. */
-export function droppingBody(socket: IncomingMessage['socket']): boolean {
-  const dropping = (socket as TrackedSocket)[kConnection]?.dropping;
-  return dropping !== undefined && dropping !== null && !dropping.complete;
-}
-
-/** Byte counters for a socket that carried no proxied request (a rejected one): the rest since the last request. */
-export function unaccountedBytes(socket: IncomingMessage['socket']): { bytesIn: number; bytesOut: number } {
-  const s = socket as TrackedSocket;
-  const a = connectionOf(s);
-  const bytesIn = s.bytesRead - a.read;
-  const bytesOut = s.bytesWritten - a.written;
-  a.read = s.bytesRead;
-  a.written = s.bytesWritten;
-  return { bytesIn, bytesOut };
+  get after(): 'close' | 'keep-alive' {
+    return this.#after === After.Close ? 'close' : 'keep-alive';
+  }
 }

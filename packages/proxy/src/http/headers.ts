@@ -1,5 +1,4 @@
-import type { IncomingMessage } from 'node:http';
-import { connectionTokens, HOP_BY_HOP, lowerName } from './hop-by-hop.js';
+import { HOP_BY_HOP, type RequestHead, type ResponseHead } from '@rustlb/http1';
 import type { HttpState } from './http-state.js';
 import type { TemplateVars } from './template.js';
 
@@ -7,144 +6,144 @@ export const VIA = '1.1 rustlb';
 const REQUEST_ID = /^[A-Za-z0-9._~:+/=-]{1,200}$/;
 
 /** The client's X-Request-ID when it is sane (1-200 of A-Za-z0-9._~:+/=-), else null. */
-export function incomingRequestId(req: IncomingMessage): string | null {
-  const id = req.headers['x-request-id'];
-  return typeof id === 'string' && REQUEST_ID.test(id) ? id : null;
+export function incomingRequestId(head: RequestHead): string | null {
+  const id = head.get('x-request-id');
+  return id !== undefined && REQUEST_ID.test(id) ? id : null;
 }
 
 /** A configured X-Request-ID rule wins; else the client's sane id; else a new one. */
-export function requestIdOf(state: HttpState, req: IncomingMessage, vars: TemplateVars, ids: { next(): string }): string {
-  return state.requestIdRule?.render(vars) ?? incomingRequestId(req) ?? ids.next();
+export function requestIdOf(state: HttpState, head: RequestHead, vars: TemplateVars, ids: { next(): string }): string {
+  return state.requestIdRule?.render(vars) ?? incomingRequestId(head) ?? ids.next();
 }
 
-export interface RequestHeaderInput {
-  readonly req: IncomingMessage;
+/** How the request body goes upstream. */
+export type RequestFraming = 'none' | 'length' | 'chunked';
+
+export interface RequestHeadInput {
+  readonly head: RequestHead;
   readonly state: HttpState;
   readonly vars: TemplateVars;
   readonly requestId: string;
   readonly trustedPeer: boolean;
   /** Keep Upgrade and `Connection: upgrade` (a WebSocket tunnel). */
   readonly upgrade: boolean;
+  /** For a request without Host (HTTP/1.0): the server's address. */
+  readonly defaultHost: string;
+}
+
+function named(tokens: readonly string[] | null, lower: string): boolean {
+  return tokens?.includes(lower) === true;
 }
 
 /**
- * The header list sent upstream, as a flat [name, value, …] array. In order: hop-by-hop
- * fields and every field the client's Connection header names are dropped, then the
- * proxy's own fields (which a client therefore cannot strip), then the configured rules.
+ * The request head sent upstream, as one latin1 string. In order: hop-by-hop fields and
+ * every field the client's Connection header names are dropped, then the proxy's own
+ * fields (which a client therefore cannot strip), then the configured rules, then the
+ * framing. The raw fields are copied as they came; only what changes is rebuilt.
  */
-export function requestHeaders(input: RequestHeaderInput): string[] {
-  const { req, state } = input;
-  const raw = req.rawHeaders;
+export function upstreamRequestHead(input: RequestHeadInput): string {
+  const { head, state } = input;
+  const names = head.names;
+  const lower = head.lower;
+  const values = head.values;
+  const tokens = head.connectionTokens;
   const drop = state.dropRequest;
-  const named = connectionTokens(req.headers.connection);
-  const out: string[] = [];
+  let out = `${head.method} ${head.path} HTTP/1.1\r\n`;
   let xff = '';
   let via = '';
   let forwardedProto: string | null = null;
   let forwardedHost: string | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    const value = raw[i + 1] as string;
-    const lower = lowerName(name);
-    if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
-    if (drop.has(lower)) {
-      if (lower === 'x-forwarded-for') xff = xff === '' ? value : `${xff}, ${value}`;
-      else if (lower === 'via') via = via === '' ? value : `${via}, ${value}`;
-      else if (input.trustedPeer && lower === 'x-forwarded-proto') forwardedProto = value;
-      else if (input.trustedPeer && lower === 'x-forwarded-host') forwardedHost = value;
+  for (let i = 0; i < names.length; i++) {
+    const l = lower[i] as string;
+    if (HOP_BY_HOP.has(l) || named(tokens, l)) continue;
+    if (drop.has(l)) {
+      const value = values[i] as string;
+      if (l === 'x-forwarded-for') xff = xff === '' ? value : `${xff}, ${value}`;
+      else if (l === 'via') via = via === '' ? value : `${via}, ${value}`;
+      else if (input.trustedPeer && l === 'x-forwarded-proto') forwardedProto = value;
+      else if (input.trustedPeer && l === 'x-forwarded-host') forwardedHost = value;
       continue;
     }
-    out.push(name, value);
+    out += `${names[i]}: ${values[i]}\r\n`;
   }
-  if (input.upgrade) out.push('Connection', 'upgrade', 'Upgrade', req.headers.upgrade ?? '');
+  if (head.host === null) out += `Host: ${input.defaultHost}\r\n`;
+  if (input.upgrade) out += `Connection: upgrade\r\nUpgrade: ${head.upgrade ?? ''}\r\n`;
   // A configured rule for one of these replaces the proxy's own value.
   const ruled = state.ruledRequest;
-  if (!ruled.has('x-forwarded-for')) out.push('X-Forwarded-For', xff === '' ? input.vars.clientIp : `${xff}, ${input.vars.clientIp}`);
-  if (!ruled.has('x-forwarded-proto')) out.push('X-Forwarded-Proto', forwardedProto ?? 'http');
-  const host = forwardedHost ?? req.headers.host;
-  if (host !== undefined && !ruled.has('x-forwarded-host')) out.push('X-Forwarded-Host', host);
+  const clientIp = input.vars.clientIp;
+  if (!ruled.has('x-forwarded-for')) out += `X-Forwarded-For: ${xff === '' ? clientIp : `${xff}, ${clientIp}`}\r\n`;
+  if (!ruled.has('x-forwarded-proto')) out += `X-Forwarded-Proto: ${forwardedProto ?? 'http'}\r\n`;
+  const host = forwardedHost ?? head.host;
+  if (host !== null && !ruled.has('x-forwarded-host')) out += `X-Forwarded-Host: ${host}\r\n`;
   if (!ruled.has('via')) {
-    if (state.via) out.push('Via', via === '' ? VIA : `${via}, ${VIA}`);
-    else if (via !== '') out.push('Via', via);
+    if (state.via) out += `Via: ${via === '' ? VIA : `${via}, ${VIA}`}\r\n`;
+    else if (via !== '') out += `Via: ${via}\r\n`;
   }
-  out.push('X-Request-ID', input.requestId);
+  out += `X-Request-ID: ${input.requestId}\r\n`;
   const rules = state.requestHeaders;
   for (let i = 0; i < rules.length; i++) {
     const h = rules[i];
-    if (h !== undefined) out.push(h.name, h.render(input.vars));
+    if (h !== undefined) out += `${h.name}: ${h.render(input.vars)}\r\n`;
   }
-  return out;
+  // Content-Length is an end-to-end field and was copied; chunked is re-framed by rustlb.
+  if (head.bodyKind === 'chunked') out += 'Transfer-Encoding: chunked\r\n';
+  return `${out}\r\n`;
+}
+
+/** How the response body goes to the client. */
+export enum ClientFraming {
+  /** No body, or the upstream's Content-Length (copied). */
+  AsIs = 0,
+  /** Re-framed as chunked (HTTP/1.1 client, no length known). */
+  Chunked = 1,
+  /** Raw until the connection closes (HTTP/1.0 client, no length known). */
+  UntilClose = 2,
 }
 
 /**
- * The header list returned to the client from the upstream's raw headers: hop-by-hop
- * fields and those the upstream's Connection header names are dropped; Via, the request
- * id and the configured rules are added.
+ * The response head for the client: hop-by-hop fields and those the upstream's
+ * Connection header names are dropped; Via, the request id, the configured rules and the
+ * client-side framing and Connection are added. With `upgrade` (a 101 to a WebSocket
+ * handshake) Connection and Upgrade are the answer and kept.
  */
-export function responseHeaders(rawHeaders: readonly Buffer[], state: HttpState, vars: TemplateVars, requestId: string, close: boolean): string[] {
-  const n = rawHeaders.length;
-  const strs = new Array<string>(n);
-  let connection: string | undefined;
-  for (let i = 0; i < n; i += 2) {
-    const name = (rawHeaders[i] as Buffer).toString('latin1');
-    const value = (rawHeaders[i + 1] as Buffer).toString('latin1');
-    strs[i] = name;
-    strs[i + 1] = value;
-    if (name.length === 10 && lowerName(name) === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
-  }
-  return filterResponseHeaders(strs, connection, state, vars, requestId, close, false);
-}
-
-/**
- * The same from headers Node has parsed already (`IncomingMessage.rawHeaders`). With
- * `upgrade` (a 101 to a WebSocket handshake) Connection and Upgrade are kept: they are
- * the answer.
- */
-export function responseHeadersOf(rawHeaders: readonly string[], state: HttpState, vars: TemplateVars, requestId: string, upgrade: boolean): string[] {
-  let connection: string | undefined;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] as string;
-    if (name.length === 10 && lowerName(name) === 'connection')
-      connection = connection === undefined ? rawHeaders[i + 1] : `${connection}, ${rawHeaders[i + 1]}`;
-  }
-  return filterResponseHeaders(rawHeaders, connection, state, vars, requestId, false, upgrade);
-}
-
-function filterResponseHeaders(
-  strs: readonly string[],
-  connection: string | undefined,
+export function clientResponseHead(
+  head: ResponseHead,
   state: HttpState,
   vars: TemplateVars,
   requestId: string,
-  close: boolean,
+  framing: ClientFraming,
+  connection: 'close' | 'keep-alive' | null,
   upgrade: boolean,
-): string[] {
-  const n = strs.length;
-  const named = upgrade ? null : connectionTokens(connection);
+): string {
+  const names = head.names;
+  const lower = head.lower;
+  const values = head.values;
+  const tokens = upgrade ? null : head.connectionTokens;
   const drop = state.dropResponse;
-  const out: string[] = [];
+  let out = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
   let via = '';
-  for (let i = 0; i < n; i += 2) {
-    const name = strs[i] as string;
-    const lower = lowerName(name);
-    if (upgrade ? lower !== 'connection' && lower !== 'upgrade' && HOP_BY_HOP.has(lower) : HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
-    if (drop.has(lower)) {
-      if (lower === 'via') via = via === '' ? (strs[i + 1] as string) : `${via}, ${strs[i + 1]}`;
+  for (let i = 0; i < names.length; i++) {
+    const l = lower[i] as string;
+    if (HOP_BY_HOP.has(l) || named(tokens, l)) continue;
+    if (drop.has(l)) {
+      if (l === 'via') via = via === '' ? (values[i] as string) : `${via}, ${values[i]}`;
       continue;
     }
-    out.push(name, strs[i + 1] as string);
+    out += `${names[i]}: ${values[i]}\r\n`;
   }
+  if (upgrade) out += `Connection: Upgrade\r\nUpgrade: ${head.upgrade ?? ''}\r\n`;
   const ruled = state.ruledResponse;
   if (!ruled.has('via')) {
-    if (state.via) out.push('Via', via === '' ? VIA : `${via}, ${VIA}`);
-    else if (via !== '') out.push('Via', via);
+    if (state.via) out += `Via: ${via === '' ? VIA : `${via}, ${VIA}`}\r\n`;
+    else if (via !== '') out += `Via: ${via}\r\n`;
   }
-  if (!ruled.has('x-request-id')) out.push('X-Request-ID', requestId);
+  if (!ruled.has('x-request-id')) out += `X-Request-ID: ${requestId}\r\n`;
   const rules = state.responseHeaders;
   for (let i = 0; i < rules.length; i++) {
     const h = rules[i];
-    if (h !== undefined) out.push(h.name, h.render(vars));
+    if (h !== undefined) out += `${h.name}: ${h.render(vars)}\r\n`;
   }
-  if (close) out.push('Connection', 'close');
-  return out;
+  if (framing === ClientFraming.Chunked) out += 'Transfer-Encoding: chunked\r\n';
+  if (connection !== null) out += connection === 'close' ? 'Connection: close\r\n' : 'Connection: keep-alive\r\n';
+  return `${out}\r\n`;
 }

@@ -1,11 +1,11 @@
-import type { IncomingMessage } from 'node:http';
 import type { BlockList } from 'node:net';
 import { cidrBlockList, type FrontendConfig } from '@rustlb/core';
+import type { HeadLimits, RequestHead } from '@rustlb/http1';
 import type { WorkerMetrics } from '@rustlb/telemetry';
-import type { PoolSettings } from '../server-slot.js';
 import type { ProxyTables } from '../tables.js';
 import { CompiledRoute, type RouteTarget, routingHost } from './route.js';
 import { type CompiledHeader, compileHeaders } from './template.js';
+import type { PoolSettings } from './upstream-pool.js';
 
 /** Headers rustlb writes itself on requests: a client copy is dropped first, then ours is added. */
 const OWN_REQUEST_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'via', 'expect', 'http2-settings'];
@@ -43,6 +43,8 @@ export class HttpState {
   readonly pool: PoolSettings;
   readonly via: boolean;
   readonly responseTimeoutMs: number;
+  /** Request head limits: http.max_header_size for the whole head. */
+  readonly limits: HeadLimits;
   /** The frontend was removed by a reload: answer with `Connection: close` from now on. */
   closing = false;
   /** Any header rule uses $backend_*: the header list depends on the server picked. */
@@ -79,16 +81,17 @@ export class HttpState {
     this.pool = { connectMs: http.timeouts.connectMs, upstreamIdleMs: http.timeouts.upstreamIdleMs };
     this.via = http.via;
     this.responseTimeoutMs = http.timeouts.responseMs;
+    this.limits = { maxHeadBytes: http.maxHeaderSize, maxHeaders: 512 };
     this.perServerHeaders = [...http.requestHeaders, ...http.responseHeaders].some((h) => h.value.includes('$backend_'));
   }
 
-  route(req: IncomingMessage): RouteTarget {
+  route(head: RequestHead): RouteTarget {
     const routes = this.routes;
     if (routes.length === 0) return this.fallback;
-    const host = routingHost(req);
+    const host = routingHost(head);
     for (let i = 0; i < routes.length; i++) {
       const r = routes[i] as CompiledRoute;
-      if (r.matches(host, req)) return r.target;
+      if (r.matches(host, head)) return r.target;
     }
     return this.fallback;
   }

@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import type { Balancer } from '@rustlb/balancer';
 import type { RouteConfig } from '@rustlb/core';
+import type { RequestHead } from '@rustlb/http1';
 import type { MetricsTarget } from '@rustlb/telemetry';
 import type { BackendTable } from '../tables.js';
 
@@ -29,37 +29,19 @@ export class CompiledRoute {
     this.target = target;
   }
 
-  matches(host: string, req: IncomingMessage): boolean {
+  matches(host: string, head: RequestHead): boolean {
     if (this.#exactHost !== null && host !== this.#exactHost) return false;
     if (this.#hostSuffix !== null && !(host.endsWith(this.#hostSuffix) && host.length > this.#hostSuffix.length)) return false;
-    if (this.#pathPrefix !== null && !requestPath(req).startsWith(this.#pathPrefix)) return false;
-    if (this.#methods !== null && !this.#methods.has(req.method ?? '')) return false;
+    if (this.#pathPrefix !== null && !head.path.startsWith(this.#pathPrefix)) return false;
+    if (this.#methods !== null && !this.#methods.has(head.method)) return false;
     return true;
   }
 }
 
 /** The Host of a request, lower-cased, without its port (IPv6 literals keep their brackets). */
-export function routingHost(req: IncomingMessage): string {
-  const host = req.headers.host;
-  if (host === undefined) return '';
+export function routingHost(head: RequestHead): string {
+  const host = head.host;
+  if (host === null) return '';
   const end = host.charCodeAt(0) === 91 /* [ */ ? host.indexOf(']') + 1 : host.indexOf(':');
   return (end > 0 ? host.slice(0, end) : host).toLowerCase();
-}
-
-/**
- * The path of a request's target as the backend will see it: an absolute-form target
- * (`GET http://x.test/admin`) is sent, and matches routes, as its origin form.
- */
-export function requestPath(req: IncomingMessage): string {
-  const url = req.url ?? '';
-  return url.charCodeAt(0) === 47 /* / */ || url === '*' ? url : originForm(url);
-}
-
-/** `http://host/x?y` → `/x?y` (RFC 9112 §3.2.2: the authority already became the Host). */
-function originForm(url: string): string {
-  const afterScheme = url.indexOf('//') + 2;
-  const slash = url.indexOf('/', afterScheme);
-  const query = url.indexOf('?', afterScheme);
-  if (slash < 0) return query < 0 ? '/' : `/${url.slice(query)}`;
-  return query >= 0 && query < slash ? `/${url.slice(query)}` : url.slice(slash);
 }

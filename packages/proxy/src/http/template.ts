@@ -1,4 +1,4 @@
-import { type HeaderRule, normalizeIp } from '@rustlb/core';
+import type { HeaderRule } from '@rustlb/core';
 
 /** The values a header template may refer to. */
 export interface TemplateVars {
@@ -6,14 +6,6 @@ export interface TemplateVars {
   clientPort: string;
   backendName: string;
   backendAddr: string;
-}
-
-/** The variables of a request arriving on `socket`, for a server of `backendName` (its address set once picked). */
-export function requestVars(
-  socket: { readonly remoteAddress?: string | undefined; readonly remotePort?: number | undefined },
-  backendName: string,
-): TemplateVars {
-  return { clientIp: normalizeIp(socket.remoteAddress), clientPort: String(socket.remotePort ?? ''), backendName, backendAddr: '' };
 }
 
 type Part = string | keyof TemplateVars;

@@ -1,0 +1,146 @@
+import { connect, type Socket } from 'node:net';
+import { UpstreamConnection } from './upstream-connection.js';
+import type { UpstreamFailure } from './upstream-errors.js';
+
+/** The upstream settings a pool is built with (they come from the frontend). */
+export interface PoolSettings {
+  readonly connectMs: number;
+  readonly upstreamIdleMs: number;
+}
+
+/** Who asked for a connection: told once, either way. */
+export interface ConnectWaiter {
+  onUpstreamReady(up: UpstreamConnection): void;
+  onUpstreamFailed(failure: UpstreamFailure, detail: string): void;
+}
+
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+
+const kConnecting = Symbol('rustlb.connecting');
+type ConnectingSocket = Socket & { [kConnecting]?: Connecting };
+
+/** One connection attempt: its timer and its waiter. */
+class Connecting {
+  readonly socket: ConnectingSocket;
+  readonly waiter: ConnectWaiter;
+  readonly timer: NodeJS.Timeout;
+  done = false;
+
+  constructor(socket: ConnectingSocket, waiter: ConnectWaiter, timeoutMs: number) {
+    this.socket = socket;
+    this.waiter = waiter;
+    this.timer = setTimeout(connectTimedOut, timeoutMs, this);
+  }
+}
+
+function connectTimedOut(c: Connecting): void {
+  if (c.done) return;
+  c.done = true;
+  c.socket.destroy();
+  c.waiter.onUpstreamFailed('connect-timeout', 'connect timed out');
+}
+
+function onConnected(this: ConnectingSocket): void {
+  const c = this[kConnecting];
+  if (c === undefined || c.done) return;
+  c.done = true;
+  clearTimeout(c.timer);
+  this[kConnecting] = undefined;
+  this.off('error', onConnectError);
+  c.waiter.onUpstreamReady(new UpstreamConnection(this));
+}
+
+function onConnectError(this: ConnectingSocket, err: NodeJS.ErrnoException): void {
+  const c = this[kConnecting];
+  if (c === undefined || c.done) return;
+  c.done = true;
+  clearTimeout(c.timer);
+  this.destroy();
+  c.waiter.onUpstreamFailed(CONNECT_ERRORS.has(err.code ?? '') ? 'connect-refused' : 'reset', err.code ?? err.message);
+}
+
+/**
+ * Keep-alive connections to one server, for one set of settings. The pool answers only
+ * "which connection next": the most recently used idle one (LIFO, so surplus connections
+ * age out under upstream_idle), or a new one. It never grows by itself: a connection
+ * exists because a request needed it, and idles out after `upstream_idle`.
+ */
+export class UpstreamPool {
+  readonly host: string;
+  readonly port: number;
+  readonly settings: PoolSettings;
+  readonly #idle: UpstreamConnection[] = [];
+  #sweep: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(host: string, port: number, settings: PoolSettings) {
+    this.host = host;
+    this.port = port;
+    this.settings = settings;
+  }
+
+  /** An idle pooled connection that is still open, or null. */
+  take(): UpstreamConnection | null {
+    const idle = this.#idle;
+    while (idle.length > 0) {
+      const up = idle.pop() as UpstreamConnection;
+      if (up.alive && !up.socket.readableEnded) {
+        up.reused = true;
+        return up;
+      }
+      up.destroy();
+    }
+    return null;
+  }
+
+  /** Opens a new connection; the waiter hears once. */
+  open(waiter: ConnectWaiter): void {
+    const socket = connect({ host: this.host, port: this.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }) as ConnectingSocket;
+    socket[kConnecting] = new Connecting(socket, waiter, this.settings.connectMs);
+    socket.once('connect', onConnected);
+    socket.on('error', onConnectError);
+  }
+
+  /** A connection whose response is complete and that may serve another request. */
+  release(up: UpstreamConnection): void {
+    if (this.#closed || !up.alive) {
+      up.destroy();
+      return;
+    }
+    up.idleSince = performance.now();
+    this.#idle.push(up);
+    this.#watch();
+  }
+
+  get idleCount(): number {
+    return this.#idle.length;
+  }
+
+  /** Closes idle connections past upstream_idle, a few times per that period while any are idle. */
+  #watch(): void {
+    if (this.#sweep !== null) return;
+    const every = Math.max(50, Math.min(1000, this.settings.upstreamIdleMs / 4));
+    this.#sweep = setInterval(() => {
+      const now = performance.now();
+      const limit = this.settings.upstreamIdleMs;
+      const idle = this.#idle;
+      // Oldest first: the list is in release order.
+      let drop = 0;
+      while (drop < idle.length && (now - (idle[drop] as UpstreamConnection).idleSince >= limit || !(idle[drop] as UpstreamConnection).alive)) drop++;
+      if (drop > 0) for (const up of idle.splice(0, drop)) up.destroy();
+      if (idle.length === 0 && this.#sweep !== null) {
+        clearInterval(this.#sweep);
+        this.#sweep = null;
+      }
+    }, every);
+    this.#sweep.unref();
+  }
+
+  /** Idle connections close now; busy ones close when their response is done. */
+  close(): void {
+    this.#closed = true;
+    for (const up of this.#idle.splice(0)) up.destroy();
+    if (this.#sweep !== null) clearInterval(this.#sweep);
+    this.#sweep = null;
+  }
+}
