@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { ChunkedDecoder, type H1Code, parseRequestHead, RequestHead } from '../src/index.js';
-import { genChunked, genRequest, INTERESTING, requestText } from './generators.js';
+import { ChunkedDecoder, type H1Code, parseRequestHead, parseResponseHead, RequestHead, ResponseHead } from '../src/index.js';
+import { genChunked, genRequest, genResponse, INTERESTING, requestText, responseText } from './generators.js';
 import { CHUNK_LIMITS, LIMITS } from './helpers.js';
-import { NodeOracle, type NodeVerdict } from './node-oracle.js';
+import { NodeOracle, NodeResponseOracle, type NodeResponseVerdict, type NodeVerdict } from './node-oracle.js';
 
 /** rustlb refuses, Node's parser accepts: each on purpose (docs/http-proxy.md, "Requests rustlb refuses"). */
 const RUSTLB_STRICTER: Partial<Record<H1Code, string>> = {
@@ -123,11 +123,14 @@ function generatedCases(): Case[] {
 }
 
 let oracle: NodeOracle;
+let responses: NodeResponseOracle;
 before(async () => {
   oracle = await NodeOracle.start(LIMITS.maxHeadBytes);
+  responses = await NodeResponseOracle.start(LIMITS.maxHeadBytes);
 });
 after(async () => {
   await oracle?.close();
+  await responses?.close();
 });
 
 function explained(list: readonly Laxer[], code: string, bytes: Buffer): Laxer | undefined {
@@ -189,4 +192,44 @@ test('on generated and mutated heads and chunked bodies: same framing, every dif
   const cases = generatedCases();
   const seen = new Set<string>();
   assert.deepEqual(unexplained(cases, await oracle.judgeAll(cases.map((c) => c.bytes)), seen), []);
+});
+
+/** A response head rustlb refuses (502) and Node's client parser takes, by rustlb's code. */
+const RUSTLB_STRICTER_RESPONSE: Partial<Record<H1Code, string>> = {
+  H1_BAD_STATUS_LINE: 'control characters in the reason phrase, or bytes before the status line, which llhttp lets through',
+  H1_BAD_TRANSFER_ENCODING:
+    'a malformed Transfer-Encoding list (empty elements, bytes that are no token) that Node reads as an unknown coding, body until close; rustlb does not guess the framing of a malformed response',
+  H1_TE_IN_HTTP10: 'RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 is faulty framing',
+  H1_BAD_LINE_ENDING: 'a bare CR Node tolerates; RFC 9112 §2.2 does not',
+  H1_BAD_CONTENT_LENGTH: 'a Content-Length above 2^53-1, which Node takes up to 2^64-1',
+};
+
+test('responses: on generated and mutated heads, same status and framing, every difference explained', async () => {
+  const valid = fc.sample(genResponse, { numRuns: 200 * SCALE, seed: SEED + 3 }).map(responseText);
+  const cases: Case[] = valid.map((t) => ({ what: 'generated', bytes: Buffer.from(t, 'latin1') }));
+  for (const [t, muts] of fc.sample(fc.tuple(fc.constantFrom(...valid), mutations), { numRuns: 800 * SCALE, seed: SEED + 4 }))
+    cases.push({ what: 'mutated', bytes: mutate(t, muts) });
+  const verdicts = await responses.judgeAll(cases.map((c) => c.bytes));
+  const problems: string[] = [];
+  cases.forEach(({ what, bytes }, i) => {
+    const node = verdicts[i] as NodeResponseVerdict;
+    const head = new ResponseHead();
+    const n = parseResponseHead(bytes, 0, bytes.length, false, LIMITS, head);
+    const show = `${what}: ${JSON.stringify(bytes.toString('latin1').slice(0, 200))}`;
+    // Node waits past a 1xx for the final answer, which these cases do not have.
+    if (n > 0 && head.status < 200) return;
+    if (n > 0 && node.accepted) {
+      const sameLength = head.bodyKind !== 'length' || head.contentLength === node.length;
+      if (head.status !== node.status || head.bodyKind !== node.framing || !sameLength)
+        problems.push(
+          `FRAMING differs: rustlb ${head.status} ${head.bodyKind}/${head.contentLength}, Node ${node.status} ${node.framing}/${node.length}: ${show}`,
+        );
+    } else if (n > 0 && !node.accepted) {
+      if (explained(NODE_STRICTER_HEAD, node.code, bytes.subarray(0, n)) === undefined)
+        problems.push(`rustlb accepts a response Node refuses (${node.code}): ${show}`);
+    } else if (n < 0 && node.accepted) {
+      if (RUSTLB_STRICTER_RESPONSE[head.error as H1Code] === undefined) problems.push(`rustlb refuses (${head.error}) a response Node accepts: ${show}`);
+    }
+  });
+  assert.deepEqual(problems, []);
 });

@@ -1,8 +1,8 @@
 // Node's own strict HTTP/1.1 request parser as an oracle, through its public API: a
 // node:http server on 127.0.0.1 that is sent raw bytes over node:net, one connection per
 // head. Tests only.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 
 export type NodeVerdict =
   | {
@@ -113,4 +113,81 @@ function framingOf(req: IncomingMessage): { framing: 'none' | 'length' | 'chunke
   const cl = req.headers['content-length'];
   if (cl !== undefined) return { framing: 'length', length: Number(cl) };
   return { framing: 'none', length: 0 };
+}
+
+export type NodeResponseVerdict =
+  | { accepted: true; status: number; framing: 'none' | 'length' | 'chunked' | 'close'; length: number; minor: number }
+  | { accepted: false; code: string };
+
+/**
+ * Node's HTTP client parser as an oracle for response heads: a node:net server answers
+ * `GET /<i>` with the raw bytes of case i, and http.request reads them.
+ */
+export class NodeResponseOracle {
+  private cases: readonly Buffer[] = [];
+  private constructor(
+    private readonly server: NetServer,
+    readonly port: number,
+    private readonly maxHeaderSize: number,
+  ) {}
+
+  static async start(maxHeaderSize: number): Promise<NodeResponseOracle> {
+    let oracle: NodeResponseOracle | undefined;
+    const server = createNetServer((socket) => {
+      let got = '';
+      socket.on('error', () => {});
+      socket.on('data', (d) => {
+        got += d.toString('latin1');
+        const m = /^GET \/(\d+) /.exec(got);
+        if (m === null || !got.includes('\r\n\r\n')) return;
+        socket.end(oracle?.cases[Number(m[1])] ?? Buffer.alloc(0));
+      });
+    });
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    oracle = new NodeResponseOracle(server, port, maxHeaderSize);
+    return oracle;
+  }
+
+  judge(i: number): Promise<NodeResponseVerdict> {
+    return new Promise((resolve) => {
+      const req = request({ host: '127.0.0.1', port: this.port, path: `/${i}`, agent: false, maxHeaderSize: this.maxHeaderSize, insecureHTTPParser: false });
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        const te = res.headers['transfer-encoding'];
+        const cl = res.headers['content-length'];
+        const framing =
+          status === 204 || status === 304
+            ? 'none'
+            : te !== undefined
+              ? /(?:^|,)[ \t]*chunked[ \t]*$/i.test(te)
+                ? 'chunked'
+                : 'close'
+              : cl !== undefined
+                ? 'length'
+                : 'close';
+        resolve({ accepted: true, status, framing, length: framing === 'length' ? Number(cl) : 0, minor: res.httpVersionMinor });
+        res.destroy();
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => resolve({ accepted: false, code: err.code ?? 'ERROR' }));
+      req.end();
+    });
+  }
+
+  async judgeAll(cases: readonly Buffer[], concurrency = 16): Promise<NodeResponseVerdict[]> {
+    this.cases = cases;
+    const out: NodeResponseVerdict[] = new Array(cases.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < cases.length) {
+        const i = next++;
+        out[i] = await this.judge(i);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return out;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
 }
