@@ -172,6 +172,39 @@ test('traffic moves the request-rate chart', async () => {
   await until(async () => /p50\s*[\d.]+\s+(ms|µs)/.test(await visible('[data-backend="pool"] dl')), 'p50 shown');
 });
 
+test('p50 and p99 are those of the requests between two measurements (as histogram_quantile), rates per second', async () => {
+  const got = await page.evaluate(() => {
+    type H = { bounds: number[]; counts: number[]; count: number; sum: number };
+    const s = (window as unknown as { rustlbStatus: { quantile(q: number, now: H, then: H | null): number | null; rate: (...a: unknown[]) => number | null } })
+      .rustlbStatus;
+    const bounds = [0.001, 0.01, 0.1, 1];
+    // Before: 10 requests under 1 ms. Then 100 more: 50 under 1 ms, 40 in (1, 10] ms, 9 in (10, 100] ms, 1 over 1 s.
+    const then = { bounds, counts: [10, 10, 10, 10, 10], count: 10, sum: 0.005 };
+    const now = { bounds, counts: [60, 100, 109, 109, 110], count: 110, sum: 3 };
+    const samples = (t: number, requests: number) => ({ t, d: { requests } });
+    return {
+      p50: s.quantile(0.5, now, then),
+      p90: s.quantile(0.9, now, then),
+      p99: s.quantile(0.99, now, then),
+      p999: s.quantile(0.999, now, then),
+      none: s.quantile(0.5, then, then),
+      rate: s.rate(samples(12, 130), samples(10, 100), (d: { requests: number }) => d.requests),
+      reset: s.rate(samples(12, 5), samples(10, 100), (d: { requests: number }) => d.requests),
+    };
+  });
+  // rank 50 of 100: the last of the 50 in the first bucket.
+  assert.ok(Math.abs((got.p50 ?? -1) - 0.001) < 1e-12, String(got.p50));
+  // rank 90: 40 into the (1 ms, 10 ms] bucket of 40, i.e. its top.
+  assert.ok(Math.abs((got.p90 ?? -1) - 0.01) < 1e-12, String(got.p90));
+  // rank 99: 9 of the 9 in (10 ms, 100 ms].
+  assert.ok(Math.abs((got.p99 ?? -1) - 0.1) < 1e-12, String(got.p99));
+  // In +Inf: the highest finite bound, as Prometheus answers.
+  assert.equal(got.p999, 1);
+  assert.equal(got.none, null);
+  assert.equal(got.rate, 15);
+  assert.equal(got.reset, null, 'a counter that went back (a restart) gives no rate');
+});
+
 test('a rejected reload shows its error; an accepted one the new generation, without a reload of the page', async () => {
   lb.writeConfig({ ...config(), frontends: [{ name: 'web', listen: `127.0.0.1:${web}`, protocol: 'http', backend: 'nowhere' }] });
   const bad = await lb.ctl(['reload']);

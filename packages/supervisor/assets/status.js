@@ -482,6 +482,8 @@
     }
   }
 
+  // The arithmetic, for the browser test (and a curious operator's console).
+  window.rustlbStatus = Object.freeze({ quantile, rate });
   window.addEventListener('resize', resize);
   poll();
 })();
