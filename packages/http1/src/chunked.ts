@@ -93,6 +93,7 @@ export class ChunkedDecoder {
    */
   feed(buf: Buffer, start: number, end: number, sink: ChunkSink): number {
     if (this.done || this.error !== null) return start;
+    if (end > buf.length) end = buf.length;
     let state = this.state;
     let p = start;
     while (p < end) {

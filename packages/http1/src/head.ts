@@ -96,6 +96,9 @@ export class ResponseHead extends HeadFields {
  * (case-insensitively) from an absolute-form target's authority.
  */
 export function parseRequestHead(buf: Buffer, start: number, end: number, limits: HeadLimits, out: RequestHead): number {
+  // Never read outside the Buffer, whatever the caller passes: a refusal, not a throw.
+  if (end > buf.length) end = buf.length;
+  if (start < 0) start = 0;
   const lim = end - start > limits.maxHeadBytes ? start + limits.maxHeadBytes : end;
   const p = requestHead(buf, start, lim, limits, out);
   return finish(p, start, end, limits, out);
@@ -111,6 +114,9 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, limits
  * Transfer-Encoding: 'close'; Content-Length: 'length'; otherwise 'close'.
  */
 export function parseResponseHead(buf: Buffer, start: number, end: number, headRequest: boolean, limits: HeadLimits, out: ResponseHead): number {
+  // Never read outside the Buffer, whatever the caller passes: a refusal, not a throw.
+  if (end > buf.length) end = buf.length;
+  if (start < 0) start = 0;
   const lim = end - start > limits.maxHeadBytes ? start + limits.maxHeadBytes : end;
   const p = responseHead(buf, start, lim, headRequest, limits, out);
   return finish(p, start, end, limits, out);

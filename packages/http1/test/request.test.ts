@@ -262,3 +262,10 @@ test('garbage never throws', () => {
     assert.ok(n >= -1);
   }
 });
+
+test('offsets outside the buffer are clamped, never read past or thrown on', () => {
+  const buf = Buffer.from(`GET / HTTP/1.1\r\nHost: a\r\n\r\n`, 'latin1');
+  assert.equal(parseRequestHead(buf, 0, buf.length + 100, LIMITS, new RequestHead()), buf.length);
+  assert.equal(parseRequestHead(buf, -5, buf.length, LIMITS, new RequestHead()), buf.length);
+  assert.equal(parseRequestHead(buf, 10, 5, LIMITS, new RequestHead()), 0);
+});
