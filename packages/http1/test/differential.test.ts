@@ -22,9 +22,9 @@ const RUSTLB_STRICTER: Partial<Record<H1Code, string>> = {
   H1_ASTERISK_NOT_OPTIONS: '`*` is only for OPTIONS (RFC 9112 §3.2.4)',
   H1_BAD_TARGET: 'a target of no RFC 9112 §3.2 form (not /…, http(s)://authority, or *), or an invalid authority: Node takes any URL bytes',
   H1_BAD_REQUEST_LINE:
-    'RFC 9112 §3: exactly one SP between the parts (Node allows several: issue 14); also more than a few empty lines before the request line',
+    'RFC 9112 §3: exactly one SP between the parts (Node allows several: issue 14); an HTTP/0.9 request line (no version, or a target run into the version), which Node takes; more than a few empty lines before the request line',
   H1_BAD_VERSION: 'the same extra SP before the version, which rustlb then reads as part of a malformed version',
-  H1_VERSION_NOT_SUPPORTED: 'Node takes HTTP/0.9 and HTTP/2.0 request lines, and a target run into the version as HTTP/0.9; rustlb answers 505',
+  H1_VERSION_NOT_SUPPORTED: 'Node takes `HTTP/0.9` and `HTTP/2.0` request lines; rustlb answers 505',
   H1_CONNECT: 'Node parses CONNECT (its connect event); rustlb does not tunnel and answers 501',
   H1_BAD_TRANSFER_ENCODING: "Node's parser takes an empty Transfer-Encoding, one not ending in chunked, or a malformed list; RFC 9112 §6.3 asks 400",
   H1_TE_IN_HTTP10: 'RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 is faulty framing',
