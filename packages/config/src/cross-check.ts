@@ -34,6 +34,7 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
   const brokenBelow = new Set<string>();
   for (const b of broken) for (let n = 0; n < b.length; n++) brokenBelow.add(formatPath(b.slice(0, n)));
   const isBroken = (segs: readonly PathSegment[]): boolean => {
+    if (broken.length === 0) return false;
     if (brokenBelow.has(formatPath(segs))) return true;
     for (let n = 0; n <= segs.length; n++) if (brokenAt.has(formatPath(segs.slice(0, n)))) return true;
     return false;

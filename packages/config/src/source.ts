@@ -1,8 +1,12 @@
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, type Node, parseDocument, visit, type YAMLError } from 'yaml';
-import { type ConfigProblem, formatPath, type PathSegment } from './problems.js';
+import { Composer, type CST, type Document, isAlias, isCollection, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, type Node, Parser, visit, type YAMLError, YAMLParseError } from 'yaml';
+import { type ConfigProblem, formatPath, type PathSegment, printable } from './problems.js';
 
-/** Larger files are refused unread: a Kubernetes ConfigMap holds at most 1 MiB too. */
-export const MAX_FILE_BYTES = 1 << 20;
+/**
+ * Larger files are refused unread: validation must answer within a second whatever the
+ * file holds, and YAML parsing alone costs about a microsecond a byte. 256 KiB holds
+ * thousands of frontends; a configuration is a few KiB.
+ */
+export const MAX_FILE_BYTES = 256 << 10;
 /** Flow collections ([ ] { }) nested deeper than this are refused (the parser recurses). */
 export const MAX_FLOW_DEPTH = 64;
 /** Block content starting beyond this column is refused (each block level indents it further). */
@@ -19,7 +23,7 @@ export interface YamlSource {
   lineOf(path: readonly PathSegment[], key?: boolean): number | null;
 }
 
-type Doc = ReturnType<typeof parseDocument>;
+type Doc = Document.Parsed;
 
 /** Path segments of the map key that starts at `offset` (where the parser reports a duplicate). */
 function keyPathAt(doc: Doc, offset: number): { path: PathSegment[]; key: string } | null {
@@ -59,8 +63,8 @@ function openQuoteAt(doc: Doc, offset: number): number | null {
 }
 
 function syntaxProblem(doc: Doc, lineCounter: LineCounter, e: YAMLError): ConfigProblem {
-  const line = e.linePos?.[0]?.line ?? null;
-  const text = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:$/, '');
+  const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
+  const text = printable((e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:$/, ''), 160);
   if (e.code === 'DUPLICATE_KEY') {
     const at = keyPathAt(doc, e.pos[0]);
     if (at !== null) return { path: formatPath(at.path), line, message: `duplicate key "${at.key}" (a key may appear once in a mapping)` };
@@ -91,7 +95,7 @@ function limitProblem(text: string): ConfigProblem | null {
     return {
       path: '',
       line: lineAtOffset(text, MAX_FILE_BYTES),
-      message: `the file is larger than the limit of 1 MiB (${Buffer.byteLength(text)} bytes); a configuration is a few KiB`,
+      message: `the file is larger than the limit of 256 KiB (${Buffer.byteLength(text)} bytes); a configuration is a few KiB`,
     };
   }
   // Block nesting: every level starts its content further right ("- - - x" too).
@@ -129,13 +133,75 @@ function limitProblem(text: string): ConfigProblem | null {
   return null;
 }
 
+/** Most YAML errors reported: after one mistake the parser often reports every later token. */
+export const MAX_SYNTAX_ERRORS = 10;
+
+/** Each YAML error once, the first few of them, and how many more there were. */
+function syntaxProblems(all: ConfigProblem[], total: number): ConfigProblem[] {
+  const seen = new Set<string>();
+  const unique = all.filter((p) => {
+    const id = `${p.line}\n${p.message}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  if (unique.length <= MAX_SYNTAX_ERRORS && total === all.length) return unique;
+  if (unique.length <= MAX_SYNTAX_ERRORS) return [...unique, { path: '', line: unique[unique.length - 1]?.line ?? 1, message: 'and more YAML syntax errors after these (fix the first ones first)' }];
+  const rest = unique.length - MAX_SYNTAX_ERRORS + (total - all.length);
+  const next = unique[MAX_SYNTAX_ERRORS] as ConfigProblem;
+  return [...unique.slice(0, MAX_SYNTAX_ERRORS), { path: '', line: next.line, message: `${rest} more YAML syntax error${rest === 1 ? '' : 's'} from here on (fix the first ones first)` }];
+}
+
+/** Top-level CST errors after which the text is not composed (garbage makes thousands, slowly). */
+const MAX_CST_ERRORS = 50;
+
+/**
+ * What `parseDocument` does, with a stop: the concrete syntax tree is read token by
+ * token, and a text whose top level is mostly errors is answered from the first of them
+ * without building a document (the composer spends microseconds on each error token, and
+ * a megabyte of garbage holds hundreds of thousands).
+ */
+function compose(text: string, lineCounter: LineCounter): { doc: Doc } | { errors: ConfigProblem[] } {
+  const tokens: CST.Token[] = [];
+  const cstErrors: CST.ErrorToken[] = [];
+  for (const token of new Parser(lineCounter.addNewLine).parse(text)) {
+    if (token.type === 'error') {
+      cstErrors.push(token);
+      if (cstErrors.length > MAX_CST_ERRORS) {
+        const first = cstErrors.slice(0, MAX_SYNTAX_ERRORS).map((t) => ({
+          path: '',
+          line: lineCounter.linePos(t.offset).line,
+          message: `YAML syntax error: ${printable(t.message, 160)}`,
+        }));
+        return { errors: syntaxProblems(first, first.length + 1) };
+      }
+    }
+    tokens.push(token);
+  }
+  // logLevel error: the library's warnings (stringified keys) go nowhere near stderr.
+  const composer = new Composer({ uniqueKeys: true, logLevel: 'error' });
+  let doc: Doc | null = null;
+  for (const d of composer.compose(tokens, true, text.length)) {
+    if (doc === null) doc = d as Doc;
+    else {
+      doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents'));
+      break;
+    }
+  }
+  return { doc: doc as Doc };
+}
+
 export function parseYaml(text: string): YamlSource {
   const limit = limitProblem(text);
   if (limit !== null) return { data: undefined, errors: [limit], lineOf: () => null };
   const lineCounter = new LineCounter();
   // logLevel error: the library's warnings (stringified keys) go nowhere near stderr.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
-  const errors = doc.errors.map((e) => syntaxProblem(doc, lineCounter, e));
+  const parsed = compose(text, lineCounter);
+  if ('errors' in parsed) return { data: undefined, errors: parsed.errors, lineOf: () => null };
+  const doc = parsed.doc;
+  // Only the first errors are described (each may search the document): after one mistake
+  // the parser can report thousands.
+  const errors = syntaxProblems(doc.errors.slice(0, 5 * MAX_SYNTAX_ERRORS).map((e) => syntaxProblem(doc, lineCounter, e)), doc.errors.length);
   const lineAt = (offset: number | undefined): number | null => (offset === undefined ? null : lineCounter.linePos(offset).line);
   function lineOf(path: readonly PathSegment[], key = false): number | null {
     let node: unknown = doc.contents;

@@ -110,9 +110,21 @@ describe('YAML limits: a clear error instead of a stack overflow or a long parse
     assert.deepEqual(refused(yaml(...lines)), ['(line 130): YAML nested too deeply: content starts beyond column 128 (the limit of indentation and nesting)']);
   });
 
-  test('a file over 1 MiB', () => {
-    const text = yaml(...WEB, ...POOL, `# ${'x'.repeat(1 << 20)}`);
-    assert.deepEqual(refused(text), [`(line 10): the file is larger than the limit of 1 MiB (${Buffer.byteLength(text)} bytes); a configuration is a few KiB`]);
+  test('a file over 256 KiB', () => {
+    const text = yaml(...WEB, ...POOL, `# ${'x'.repeat(256 << 10)}`);
+    assert.deepEqual(refused(text), [
+      `(line 10): the file is larger than the limit of 256 KiB (${Buffer.byteLength(text)} bytes); a configuration is a few KiB`,
+    ]);
+    // Counted in bytes: 100,000 two-byte characters are 200,000 bytes, within the limit.
+    configOf(yaml(...WEB, ...POOL, `# ${'\u00e9'.repeat(100_000)}`));
+    assert.equal(refused(yaml(...WEB, ...POOL, `# ${'\u00e9'.repeat(140_000)}`)).length, 1);
+  });
+
+  test('a flood of YAML syntax errors is cut to the first ten, quickly', () => {
+    const line = '{ frontends: [ { name: web, listen: "127.0.0.1:8080", backend: pool } ], backends: [ { name: pool, servers: [] } ] }';
+    const errors = refused(Array(1000).fill(line).join('\n'));
+    assert.ok(errors.length <= 11, errors.join('\n'));
+    assert.match(errors[errors.length - 1] as string, /more YAML syntax errors/);
   });
 
   test('YAML types a configuration cannot hold are located', () => {
@@ -129,7 +141,7 @@ describe('YAML limits: a clear error instead of a stack overflow or a long parse
   });
 
   test('huge values and keys give short one-line messages', () => {
-    const big = 'x'.repeat(500_000);
+    const big = 'x'.repeat(100_000);
     const errors = refused(yaml(`? ${big}`, ': 1', `global: {log_level: "${big}\\e[31m"}`, ...WEB, ...POOL));
     assert.equal(errors.length, 2);
     for (const e of errors) {
