@@ -11,6 +11,7 @@ import {
   freePort,
   freePorts,
   get,
+  type Handler,
   type HttpUpstream,
   metricValue,
   RustlbProcess,
@@ -70,7 +71,7 @@ interface StatusJson {
       since: number;
       state: string;
       weight: number;
-      inFlight: number | null;
+      inFlight: number;
       lastCheck: { at: number; ok: boolean; reason: string | null } | null;
       checks: { success: number; failure: number };
     }[];
@@ -230,12 +231,8 @@ describe('/status.json against /metrics', () => {
       histogram(be.duration, { backend: name }, name);
     }
     assert.equal(s.backends.find((x) => x.name === 'api')?.requests, 12);
-    // In flight: counted (and reported by workers) for least_connections backends only; unknown elsewhere, not 0.
-    assert.deepEqual(
-      s.backends.find((x) => x.name === 'api')?.servers.map((v) => v.inFlight),
-      [0],
-    );
-    assert.ok(s.backends.find((x) => x.name === 'pool')?.servers.every((v) => v.inFlight === null));
+    // Nothing in flight at rest.
+    assert.ok(s.backends.every((x) => x.servers.every((v) => v.inFlight === 0)));
 
     const pool = s.backends.find((x) => x.name === 'pool');
     assert.ok(pool);
@@ -276,6 +273,37 @@ describe('/status.json against /metrics', () => {
     assert.equal(s.actions, false);
     const started = await lb.waitForLog((l) => l.msg === 'rustlb started', 'the start line');
     assert.equal(started.statusPage, `http://127.0.0.1:${lb.metricsPort}/status`);
+  });
+
+  test('requests in flight per server, over every worker, whatever the algorithm', async () => {
+    // b holds what it gets until released; round_robin over a (weight 1) and b (weight 2, but
+    // round_robin ignores weights): of 6 requests on fresh connections, some land on b.
+    const held: (() => void)[] = [];
+    const answer = b.handler as Handler;
+    b.handler = (req, res, body) => {
+      held.push(() => answer(req, res, body));
+    };
+    try {
+      const pending = Array.from({ length: 6 }, () => get(web, { path: '/status/200', timeoutMs: 20_000 }));
+      const s = await waitFor(
+        async () => {
+          const j = await statusJson(lb.metricsPort);
+          const v = j.backends.find((x) => x.name === 'pool')?.servers.find((x) => x.address === b.address);
+          return v !== undefined && v.inFlight === held.length && held.length > 0 ? j : null;
+        },
+        'the held requests in flight on b',
+        10_000,
+        100,
+      );
+      const pool = s.backends.find((x) => x.name === 'pool');
+      assert.equal(pool?.servers.find((x) => x.address === a.address)?.inFlight, 0);
+      for (const release of held.splice(0)) release();
+      await Promise.all(pending);
+      await waitFor(async () => (await statusJson(lb.metricsPort)).backends.every((x) => x.servers.every((v) => v.inFlight === 0)), 'nothing in flight');
+    } finally {
+      b.handler = answer;
+      for (const release of held.splice(0)) release();
+    }
   });
 
   test('a rejected reload is shown with its error, an accepted one with its generation', async () => {

@@ -405,7 +405,7 @@
       el('td', { class: 'reason', text: check }),
       el('td', null, el('span', { class: stateClass, text: v.state })),
       el('td', { text: String(v.weight) }),
-      el('td', { text: v.inFlight === null ? '–' : String(v.inFlight), title: v.inFlight === null ? 'counted for least_connections backends only' : null }),
+      el('td', { text: String(v.inFlight) }),
       el('td', { text: `${v.checks.success} / ${v.checks.failure}` }),
       buttons,
     );

@@ -97,6 +97,15 @@ export class MetricsHub {
     return { missing };
   }
 
+  /** In-flight requests and sessions per server key over every live worker, as of their last reports. */
+  inFlight(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const { figures } of this.#known.values()) {
+      for (const [key, n] of Object.entries(figures?.inFlight ?? {})) out.set(key, (out.get(key) ?? 0) + n);
+    }
+    return out;
+  }
+
   figures(record: WorkerRecord): WorkerFigures | null {
     return this.#known.get(record)?.figures ?? null;
   }

@@ -1,4 +1,4 @@
-import type { ResolvedConfig, StatusResult, WorkerStatus } from '@rustlb/core';
+import type { StatusResult, WorkerStatus } from '@rustlb/core';
 import { METRIC, type MetricsJson } from '@rustlb/telemetry';
 import { type StatusSources, statusReport } from './status-report.js';
 
@@ -52,11 +52,8 @@ export interface ServerFigures {
   /** Operator state: enabled, drain or disabled. */
   readonly state: string;
   readonly weight: number;
-  /**
-   * Requests and sessions in flight now, over every worker; null where unknown: workers
-   * report it only for backends balanced by least_connections (what it is counted for).
-   */
-  readonly inFlight: number | null;
+  /** Requests and sessions in flight now, over every worker (each counts its own when asked). */
+  readonly inFlight: number;
   readonly lastCheck: { readonly at: number; readonly ok: boolean; readonly reason: string | null } | null;
   /** Active health checks (`rustlb_health_checks_total`). */
   readonly checks: { readonly success: number; readonly failure: number };
@@ -125,16 +122,6 @@ export function sum(values: readonly Value[], match: Labels): number {
   return total;
 }
 
-/** Backends that some frontend or route balances with least_connections: the only ones whose in-flight counts workers report. */
-export function leastConnectionBackends(config: ResolvedConfig): Set<string> {
-  const out = new Set<string>();
-  for (const f of config.frontends) {
-    if (f.algorithm === 'least_connections') out.add(f.backend);
-    for (const r of f.routes) if ((r.algorithm ?? f.algorithm) === 'least_connections') out.add(r.backend);
-  }
-  return out;
-}
-
 /** Requests by status class. */
 export function responses(values: readonly Value[], match: Labels): Responses {
   const out: Responses = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
@@ -176,7 +163,9 @@ export async function statusPageData(s: StatusPageSources): Promise<StatusPageDa
   const checks = valuesOf(metrics, METRIC.healthChecks);
   const reloads = valuesOf(metrics, METRIC.configReloads);
   const health = new Map(s.health.status().map((v) => [v.key, v]));
-  const counted = leastConnectionBackends(s.config);
+  // Read from the workers' reports of this very collection, for every backend (rustlb-ctl
+  // status shows the least_connections view the primary pushes to workers instead).
+  const inFlight = s.hub.inFlight();
   return {
     time,
     process: {
@@ -216,7 +205,7 @@ export async function statusPageData(s: StatusPageSources): Promise<StatusPageDa
           since: h?.since ?? s.startedAt,
           state: v.state,
           weight: v.weight,
-          inFlight: counted.has(b.name) ? v.activeRequests : null,
+          inFlight: inFlight.get(v.server) ?? 0,
           lastCheck: h?.lastCheck ?? null,
           checks: {
             success: sum(checks, { backend: b.name, server: address, result: 'success' }),

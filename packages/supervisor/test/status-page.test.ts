@@ -2,11 +2,10 @@
 // rule and the token comparison.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { validateConfigText } from '@rustlb/config';
 import { DURATION_BUCKETS, METRIC, type MetricsJson, WorkerMetrics } from '@rustlb/telemetry';
 import { mergeToJson } from '@rustlb/telemetry/aggregate';
 import { isLoopback, sameToken } from '../src/admin-http.js';
-import { histogram, leastConnectionBackends, responses, sum, valuesOf } from '../src/status-page.js';
+import { histogram, responses, sum, valuesOf } from '../src/status-page.js';
 
 /** Two workers' metrics, merged as the hub merges them. */
 function merged(): MetricsJson {
@@ -61,23 +60,6 @@ describe('figures from the merged snapshot', () => {
     const none = histogram(duration, { backend: 'nobody' });
     assert.deepEqual(none, { bounds: [], counts: [0], count: 0, sum: 0 });
   });
-});
-
-test('in-flight counts are known for least_connections backends only', () => {
-  const r = validateConfigText(
-    [
-      'frontends:',
-      '  - { name: a, listen: 127.0.0.1:1, protocol: http, backend: rr, routes: [ { path_prefix: /x, backend: lc, algorithm: least_connections } ] }',
-      '  - { name: b, listen: 127.0.0.1:2, protocol: tcp, backend: lc2, algorithm: least_connections }',
-      'backends:',
-      '  - { name: rr, servers: [ { address: 127.0.0.1:9 } ] }',
-      '  - { name: lc, servers: [ { address: 127.0.0.1:9 } ] }',
-      '  - { name: lc2, servers: [ { address: 127.0.0.1:9 } ] }',
-    ].join('\n'),
-    '/tmp/x.yaml',
-  );
-  assert.ok(r.ok, JSON.stringify(r));
-  assert.deepEqual([...leastConnectionBackends(r.config)].sort(), ['lc', 'lc2']);
 });
 
 test('loopback addresses', () => {

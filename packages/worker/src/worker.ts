@@ -96,7 +96,12 @@ export class Worker {
             kind: 'metrics',
             seq: m.seq,
             metrics,
-            figures: { activeConnections: this.#plane.openConnections, requests: this.#metrics.served, generation: this.#plane.generation },
+            figures: {
+              activeConnections: this.#plane.openConnections,
+              requests: this.#metrics.served,
+              generation: this.#plane.generation,
+              inFlight: this.#inFlight(),
+            },
           }),
         (err: unknown) => this.#log.logger.error({ err }, 'collecting metrics failed'),
       );
@@ -106,6 +111,13 @@ export class Worker {
       this.#enqueue(async () => this.#drain(m.acceptForMs));
     },
   };
+
+  /** What this worker has in flight per server, read from its slots only when the primary asks (nothing on the hot path). */
+  #inFlight(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const slot of this.#plane.tables?.slots.values() ?? []) if (slot.localActive > 0) out[slot.key] = slot.localActive;
+    return out;
+  }
 
   #receive(message: ToWorker): void {
     const handler = this.#handlers[message.kind] as (m: ToWorker) => void;
@@ -135,7 +147,7 @@ export class Worker {
         kind: 'metrics',
         seq: 0,
         metrics: this.#metrics.snapshot(),
-        figures: { activeConnections: 0, requests: this.#metrics.served, generation: this.#plane.generation },
+        figures: { activeConnections: 0, requests: this.#metrics.served, generation: this.#plane.generation, inFlight: {} },
       });
       this.#send({ kind: 'drained' }, () => process.exit(0));
     });

@@ -11,6 +11,8 @@ export interface WorkerFigures {
   readonly activeConnections: number;
   readonly requests: number;
   readonly generation: number;
+  /** Requests and TCP sessions in flight now per server key (`BACKEND/ADDRESS`), read when asked; servers with none are left out. */
+  readonly inFlight: Readonly<Record<string, number>>;
 }
 
 /** Worker → primary: the answer to `metrics-collect`. */
