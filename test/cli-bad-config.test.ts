@@ -92,3 +92,14 @@ test('rustlb --validate of an empty file names the file', async () => {
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stderr, `rustlb: invalid configuration ${path} (1 error):\n  (line 1): ${path} is empty: it needs frontends and backends\n`);
 });
+
+test('rustlb --validate of a file that never ends (/dev/zero) reads only past the size limit and refuses it', {
+  skip: process.platform !== 'linux',
+}, async () => {
+  const r = await runRustlb(['--validate', '--config', '/dev/zero'], 10_000);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(
+    r.stderr,
+    'rustlb: invalid configuration /dev/zero (1 error):\n  (line 1): the file is larger than the limit of 256 KiB; a configuration is a few KiB\n',
+  );
+});

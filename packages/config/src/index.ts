@@ -4,4 +4,4 @@ export { type ConfigProblem, formatProblem } from './problems.js';
 export { SCHEMA_URL, schema } from './schema.js';
 export { summarize } from './summary.js';
 export { parseDuration, parseSize } from './units.js';
-export { type LoadedConfig, loadConfigFile, type ValidationResult, validateConfigText } from './validate.js';
+export { type LoadedConfig, loadConfigFile, readConfigText, type ValidationResult, validateConfigText } from './validate.js';

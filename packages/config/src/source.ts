@@ -95,7 +95,7 @@ function limitProblem(text: string): ConfigProblem | null {
     return {
       path: '',
       line: lineAtOffset(text, MAX_FILE_BYTES),
-      message: `the file is larger than the limit of 256 KiB (${Buffer.byteLength(text)} bytes); a configuration is a few KiB`,
+      message: 'the file is larger than the limit of 256 KiB; a configuration is a few KiB',
     };
   }
   // Block nesting: every level starts its content further right ("- - - x" too).

@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { ResolvedConfig } from '@rustlb/core';
 import { crossCheck } from './cross-check.js';
 import { deepFreeze, normalize } from './normalize.js';
 import type { ConfigProblem } from './problems.js';
 import type { RawConfig } from './raw.js';
 import { checkSchema } from './schema.js';
-import { parseYaml } from './source.js';
+import { MAX_FILE_BYTES, parseYaml } from './source.js';
 
 export type ValidationResult =
   | { readonly ok: true; readonly config: ResolvedConfig; readonly warnings: readonly ConfigProblem[] }
@@ -57,11 +57,32 @@ export type LoadedConfig =
   | (Extract<ValidationResult, { ok: true }> & { readonly text: string })
   | (Extract<ValidationResult, { ok: false }> & { readonly text: string | null });
 
+/**
+ * The text of a configuration file, read up to one byte past the size limit (validation
+ * then refuses it): a huge file, or a device that never ends (/dev/zero), is not read
+ * whole.
+ */
+export async function readConfigText(file: string): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(MAX_FILE_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Reads and validates a file; a missing or unreadable file is one problem, not a throw. */
 export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readConfigText(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(err);

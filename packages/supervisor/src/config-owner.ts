@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { deepFreeze, type ValidationResult, validateConfigText } from '@rustlb/config';
+import { deepFreeze, readConfigText, type ValidationResult, validateConfigText } from '@rustlb/config';
 import type { LogLevel, ResolvedConfig } from '@rustlb/core';
 import { type FSWatcher, watch } from 'chokidar';
 
@@ -52,7 +51,7 @@ export class ConfigOwner {
     let lastError: NodeJS.ErrnoException | null = null;
     for (let i = 0; i < READ_RETRIES && text === null; i++) {
       try {
-        text = await readFile(this.file, 'utf8');
+        text = await readConfigText(this.file);
       } catch (err) {
         lastError = err as NodeJS.ErrnoException;
         await new Promise((r) => setTimeout(r, READ_RETRY_MS));
