@@ -29,11 +29,11 @@ const CASES: Readonly<Record<string, { text: string; errors: readonly string[] }
   },
   'self-alias': {
     text: ['global: {log_format: &s {a: *s}}', ...FRONTEND, ...POOL].join('\n'),
-    errors: ['(line 1): YAML error: alias *s is inside the value anchored &s: that value would contain itself'],
+    errors: ['global.log_format.a (line 1): YAML error: alias *s is inside the value anchored &s: that value would contain itself'],
   },
   'alias-without-anchor': {
     text: ['global: *a', ...FRONTEND, ...POOL].join('\n'),
-    errors: ['(line 1): YAML error: alias *a refers to no anchor &a before it'],
+    errors: ['global (line 1): YAML error: alias *a refers to no anchor &a before it'],
   },
   'alias-bomb': {
     text: [

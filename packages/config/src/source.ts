@@ -1,4 +1,21 @@
-import { Composer, type CST, type Document, isAlias, isCollection, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, type Node, Parser, visit, type YAMLError, YAMLParseError } from 'yaml';
+import {
+  Composer,
+  type CST,
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  Lexer,
+  LineCounter,
+  type Node,
+  Parser,
+  visit,
+  type YAMLError,
+  YAMLParseError,
+} from 'yaml';
 import { type ConfigProblem, formatPath, type PathSegment, printable } from './problems.js';
 
 /**
@@ -146,10 +163,14 @@ function syntaxProblems(all: ConfigProblem[], total: number): ConfigProblem[] {
     return true;
   });
   if (unique.length <= MAX_SYNTAX_ERRORS && total === all.length) return unique;
-  if (unique.length <= MAX_SYNTAX_ERRORS) return [...unique, { path: '', line: unique[unique.length - 1]?.line ?? 1, message: 'and more YAML syntax errors after these (fix the first ones first)' }];
+  if (unique.length <= MAX_SYNTAX_ERRORS)
+    return [...unique, { path: '', line: unique[unique.length - 1]?.line ?? 1, message: 'and more YAML syntax errors after these (fix the first ones first)' }];
   const rest = unique.length - MAX_SYNTAX_ERRORS + (total - all.length);
   const next = unique[MAX_SYNTAX_ERRORS] as ConfigProblem;
-  return [...unique.slice(0, MAX_SYNTAX_ERRORS), { path: '', line: next.line, message: `${rest} more YAML syntax error${rest === 1 ? '' : 's'} from here on (fix the first ones first)` }];
+  return [
+    ...unique.slice(0, MAX_SYNTAX_ERRORS),
+    { path: '', line: next.line, message: `${rest} more YAML syntax error${rest === 1 ? '' : 's'} from here on (fix the first ones first)` },
+  ];
 }
 
 /** Top-level CST errors after which the text is not composed (garbage makes thousands, slowly). */
@@ -201,7 +222,10 @@ export function parseYaml(text: string): YamlSource {
   const doc = parsed.doc;
   // Only the first errors are described (each may search the document): after one mistake
   // the parser can report thousands.
-  const errors = syntaxProblems(doc.errors.slice(0, 5 * MAX_SYNTAX_ERRORS).map((e) => syntaxProblem(doc, lineCounter, e)), doc.errors.length);
+  const errors = syntaxProblems(
+    doc.errors.slice(0, 5 * MAX_SYNTAX_ERRORS).map((e) => syntaxProblem(doc, lineCounter, e)),
+    doc.errors.length,
+  );
   const lineAt = (offset: number | undefined): number | null => (offset === undefined ? null : lineCounter.linePos(offset).line);
   function lineOf(path: readonly PathSegment[], key = false): number | null {
     let node: unknown = doc.contents;
@@ -248,35 +272,36 @@ function nodeProblems(doc: Doc, lineAt: (offset: number | undefined) => number |
   const problems: ConfigProblem[] = [];
   const lastAnchor = new Map<string, unknown>();
   const open = new Set<unknown>();
+  const path: PathSegment[] = [];
+  const problem = (offset: number | undefined, message: string) =>
+    problems.push({ path: formatPath(path), line: lineAt(offset), message: `YAML error: ${message}` });
   const walk = (node: unknown): void => {
     if (isAlias(node)) {
+      const name = printable(node.source, 40);
       const target = lastAnchor.get(node.source);
-      if (target === undefined) {
-        problems.push({ path: '', line: lineAt(node.range?.[0]), message: `YAML error: alias *${node.source} refers to no anchor &${node.source} before it` });
-      } else if (open.has(target)) {
-        problems.push({
-          path: '',
-          line: lineAt(node.range?.[0]),
-          message: `YAML error: alias *${node.source} is inside the value anchored &${node.source}: that value would contain itself`,
-        });
-      }
-      return;
-    }
-    if (isPair(node)) {
-      if (isCollection(node.key))
-        problems.push({ path: '', line: lineAt(node.key.range?.[0]), message: 'YAML error: a mapping key must be a plain value, not a list or mapping' });
-      walk(node.key);
-      walk(node.value);
+      if (target === undefined) problem(node.range?.[0], `alias *${name} refers to no anchor &${name} before it`);
+      else if (open.has(target)) problem(node.range?.[0], `alias *${name} is inside the value anchored &${name}: that value would contain itself`);
       return;
     }
     if (node === null || typeof node !== 'object') return;
     const anchor = (node as { anchor?: string }).anchor;
     if (typeof anchor === 'string') lastAnchor.set(anchor, node);
-    if (isCollection(node)) {
-      open.add(node);
-      for (const item of node.items) walk(item);
-      open.delete(node);
-    }
+    if (!isCollection(node)) return;
+    open.add(node);
+    node.items.forEach((item: unknown, i: number) => {
+      if (isPair(item)) {
+        if (isCollection(item.key)) problem(item.key.range?.[0], 'a mapping key must be a plain value, not a list or mapping');
+        walk(item.key);
+        path.push(isScalar(item.key) ? String(item.key.value) : '?');
+        walk(item.value);
+        path.pop();
+      } else {
+        path.push(i);
+        walk(item);
+        path.pop();
+      }
+    });
+    open.delete(node);
   };
   walk(doc.contents);
   return problems;

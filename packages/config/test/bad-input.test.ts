@@ -66,10 +66,10 @@ describe('a value the schema refused is never read by the later checks (was a Ty
 
   test('a value that refers to itself is described without following it round', () => {
     assert.deepEqual(refused(yaml('global: {log_format: &s {a: *s}}', ...WEB, ...POOL)), [
-      '(line 1): YAML error: alias *s is inside the value anchored &s: that value would contain itself',
+      'global.log_format.a (line 1): YAML error: alias *s is inside the value anchored &s: that value would contain itself',
     ]);
     assert.deepEqual(refused(yaml('frontends: &f [*f]', ...POOL)), [
-      '(line 1): YAML error: alias *f is inside the value anchored &f: that value would contain itself',
+      'frontends[0] (line 1): YAML error: alias *f is inside the value anchored &f: that value would contain itself',
     ]);
     // An alias of an earlier value is fine, and is checked like the value it repeats.
     assert.deepEqual(refused(yaml('global: {log_format: &s pretty, log_level: *s}', ...WEB, ...POOL)), [

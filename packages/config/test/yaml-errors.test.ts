@@ -62,8 +62,8 @@ test('an alias bomb is refused as an error, not expanded', () => {
 });
 
 test('an alias to no anchor is an error, not a crash', () => {
-  assert.deepEqual(errorsOf(yaml('frontends: *list', ...POOL)), ['(line 1): YAML error: alias *list refers to no anchor &list before it']);
-  assert.deepEqual(errorsOf(yaml('frontends: []', ...POOL, 'global: *a')), ['(line 6): YAML error: alias *a refers to no anchor &a before it']);
+  assert.deepEqual(errorsOf(yaml('frontends: *list', ...POOL)), ['frontends (line 1): YAML error: alias *list refers to no anchor &list before it']);
+  assert.deepEqual(errorsOf(yaml('frontends: []', ...POOL, 'global: *a')), ['global (line 6): YAML error: alias *a refers to no anchor &a before it']);
   // An alias before its anchor is not resolved either (YAML reads top to bottom).
-  assert.deepEqual(errorsOf(yaml('frontends: *x', 'other: &x []', ...POOL)), ['(line 1): YAML error: alias *x refers to no anchor &x before it']);
+  assert.deepEqual(errorsOf(yaml('frontends: *x', 'other: &x []', ...POOL)), ['frontends (line 1): YAML error: alias *x refers to no anchor &x before it']);
 });
