@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { runRustlb } from '@rustlb/testkit';
+import { runCtl, runRustlb } from '@rustlb/testkit';
 
 // Issue 19: every reproduction of the issue, through the real `rustlb --validate`: exit 2
 // and located errors on stderr, never exit 1 with a JavaScript stack trace.
@@ -102,4 +102,11 @@ test('rustlb --validate of a file that never ends (/dev/zero) reads only past th
     r.stderr,
     'rustlb: invalid configuration /dev/zero (1 error):\n  (line 1): the file is larger than the limit of 256 KiB; a configuration is a few KiB\n',
   );
+});
+
+test('rustlb-ctl validate (no daemon) answers the same located errors', async () => {
+  const { path } = runs.get('metrics-list') as { path: string };
+  const r = await runCtl(['validate', path]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stderr, `${path} is invalid:\n  global.metrics (line 1): must be a mapping (key: value lines) (got an empty list)\n`);
 });
