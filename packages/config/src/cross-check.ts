@@ -136,6 +136,19 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
       });
     }
     if (f.protocol === 'http' && !isBroken(['frontends', i, 'http']) && isObject(f.http)) {
+      // Removing these breaks every message: the body would be read as the next message,
+      // or an HTTP/1.1 request would go upstream without the Host it must carry.
+      for (const which of ['remove_request_headers', 'remove_response_headers'] as const) {
+        listOf(f.http[which]).forEach((name, j) => {
+          if (typeof name !== 'string') return;
+          const lower = name.toLowerCase();
+          if (lower === 'content-length')
+            error(['frontends', i, 'http', which, j], `${name} cannot be removed: it frames the body, which would then be read as the next message`);
+          if (lower === 'host' && which === 'remove_request_headers') {
+            error(['frontends', i, 'http', which, j], `${name} cannot be removed: every HTTP/1.1 request must carry it (set it with request_headers instead)`);
+          }
+        });
+      }
       for (const which of ['request_headers', 'response_headers'] as const) {
         const rules = f.http[which];
         if (!isObject(rules)) continue;

@@ -207,6 +207,21 @@ describe('what the data plane would refuse to send is refused at config time', (
     ]);
   });
 
+  test('Content-Length, and Host on requests, cannot be removed', () => {
+    const text = yaml(
+      ...WEB,
+      '    http:',
+      '      remove_request_headers: [X-Debug, host, Content-Length]',
+      '      remove_response_headers: [content-length, Host]',
+      ...POOL,
+    );
+    assert.deepEqual(refused(text), [
+      'frontends[0].http.remove_request_headers[1] (line 7): host cannot be removed: every HTTP/1.1 request must carry it (set it with request_headers instead)',
+      'frontends[0].http.remove_request_headers[2] (line 7): Content-Length cannot be removed: it frames the body, which would then be read as the next message',
+      'frontends[0].http.remove_response_headers[0] (line 8): content-length cannot be removed: it frames the body, which would then be read as the next message',
+    ]);
+  });
+
   test('variables bring in only what a header may hold', () => {
     const text = yaml(...WEB, '    http:', '      request_headers: {X-To: "$backend_name $backend_addr", X-From: "$client_ip:$client_port"}', ...POOL);
     configOf(text);
