@@ -1,5 +1,6 @@
 import type { Candidate } from '@rustlb/balancer';
 import { isServerAvailable, type ServerEntry } from '@rustlb/core';
+import type { ServerMetrics, WorkerMetrics } from '@rustlb/telemetry';
 import { type PoolSettings, UpstreamPool } from './http/upstream-pool.js';
 
 /**
@@ -19,6 +20,9 @@ export class ServerSlot implements Candidate {
   remoteActive = 0;
   /** Pools by settings signature: two frontends with different timeouts get different pools. */
   readonly #pools = new Map<string, UpstreamPool>();
+  /** This server's request metrics, bound at its first answered request and kept while the slot lives. */
+  #metrics: ServerMetrics | null = null;
+  #retired = false;
 
   constructor(entry: ServerEntry, backend: string) {
     this.key = entry.key;
@@ -36,13 +40,35 @@ export class ServerSlot implements Candidate {
   }
 
   pool(settings: PoolSettings): UpstreamPool {
-    const id = `${settings.connectMs}/${settings.upstreamIdleMs}`;
+    const id = settings.id;
     let pool = this.#pools.get(id);
     if (pool === undefined) {
       pool = new UpstreamPool(this.host, this.port, settings);
       this.#pools.set(id, pool);
     }
     return pool;
+  }
+
+  /**
+   * One HTTP request answered after this server was picked (the exchange's outcome, once):
+   * `rustlb_server_requests_total` and `rustlb_server_request_duration_seconds`.
+   */
+  recordRequest(metrics: WorkerMetrics, status: number, seconds: number): void {
+    let m = this.#metrics;
+    if (m === null) {
+      // A request finishing on a server a reload removed: its series are gone, not re-created.
+      if (this.#retired) return;
+      m = metrics.server(this.backend, this.address);
+      this.#metrics = m;
+    }
+    m.request(status, seconds);
+  }
+
+  /** The server left the configuration: its pools close and its per-server series go. */
+  retire(): void {
+    this.#retired = true;
+    this.#metrics?.release();
+    this.close();
   }
 
   /** Closes idle pooled connections once in-flight requests on them are done. */

@@ -102,9 +102,9 @@ export class ProxyTables {
     return this;
   }
 
-  /** Slots that are gone: their pools close once their in-flight requests finish. */
+  /** Slots that are gone: their pools close once their in-flight requests finish, their per-server series go. */
   #retire(kept: ReadonlyMap<string, ServerSlot>): void {
-    for (const [key, slot] of this.slots) if (!kept.has(key)) slot.close();
+    for (const [key, slot] of this.slots) if (!kept.has(key)) slot.retire();
   }
 
   close(): void {

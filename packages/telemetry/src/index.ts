@@ -2,4 +2,4 @@ export { type HttpAccess, logHttpAccess, logTcpAccess, type TcpAccess } from './
 export type { MetricsJson } from './aggregate.js';
 export { createLogger, type Logger, type LoggerOptions, type LogSink } from './logger.js';
 export { DURATION_BUCKETS, METHODS, METRIC, methodIndex, methodLabel } from './names.js';
-export { Cell, type HistogramCells, MetricsTarget, WorkerMetrics } from './worker-metrics.js';
+export { Cell, type HistogramCells, MetricsTarget, ServerMetrics, WorkerMetrics } from './worker-metrics.js';

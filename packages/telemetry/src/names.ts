@@ -2,6 +2,8 @@
 export const METRIC = {
   requests: 'rustlb_requests_total',
   duration: 'rustlb_request_duration_seconds',
+  serverRequests: 'rustlb_server_requests_total',
+  serverDuration: 'rustlb_server_request_duration_seconds',
   activeConnections: 'rustlb_active_connections',
   connections: 'rustlb_connections_total',
   bytes: 'rustlb_bytes_total',

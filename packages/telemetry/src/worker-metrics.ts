@@ -24,7 +24,12 @@ const HELP = {
   active: 'Client connections open now (HTTP: under the frontend default backend; TCP: per session).',
   connections: 'Client connections accepted.',
   bytes: 'Bytes read from clients (inbound) and written to clients (outbound).',
+  serverRequests: 'HTTP requests answered after a server was picked, by backend, server and status class.',
+  serverDuration: 'Time from a request head arriving to the end of its response, per server picked, in seconds.',
 } as const;
+
+/** Status classes always exported for a server once it answered: 2xx to 5xx (1xx and 6xx-9xx once seen). */
+const ALWAYS_CLASSES = [2, 3, 4, 5];
 
 /** Room for every method index (the standard ones plus OTHER) per status code. */
 const METHOD_SLOTS = 16;
@@ -47,6 +52,7 @@ export class WorkerMetrics {
    */
   enabled = true;
   readonly #targets = new Map<string, MetricsTarget>();
+  readonly #servers = new Map<string, ServerMetrics>();
   /** prom-client's registry method the worker answers a collection with. */
   readonly registry = { getMetricsAsJSON: (): Promise<MetricsJson> => Promise.resolve(this.snapshot()) };
 
@@ -65,6 +71,28 @@ export class WorkerMetrics {
     return t;
   }
 
+  /**
+   * The bound metrics of one upstream server of a backend, held by the data plane's slot
+   * for that server (it outlives reloads while the server stays). Bounded by the
+   * servers configured or resolved now: {@link ServerMetrics.release} drops the handle
+   * of a server that left, so DNS churn does not grow the label set.
+   */
+  server(backend: string, address: string): ServerMetrics {
+    const key = `${backend}\n${address}`;
+    let s = this.#servers.get(key);
+    if (s === undefined) {
+      s = new ServerMetrics(this, backend, address);
+      this.#servers.set(key, s);
+    }
+    return s;
+  }
+
+  /** @internal A server left the configuration: its series are no longer exported by this process. */
+  forgetServer(s: ServerMetrics): void {
+    const key = `${s.backend}\n${s.server}`;
+    if (this.#servers.get(key) === s) this.#servers.delete(key);
+  }
+
   /** Everything recorded so far, in prom-client's `getMetricsAsJSON()` shape. */
   snapshot(): MetricsJson {
     const requests: Value[] = [];
@@ -72,28 +100,30 @@ export class WorkerMetrics {
     const active: Value[] = [];
     const connections: Value[] = [];
     const bytes: Value[] = [];
+    const serverRequests: Value[] = [];
+    const serverDuration: Value[] = [];
     if (this.enabled) {
       for (const t of this.#targets.values()) {
         const labels = { frontend: t.frontend, backend: t.backend };
         for (const [id, cell] of t.requestCells()) {
           requests.push({ labels: { ...labels, method: methodLabel(id % METHOD_SLOTS), status: Math.floor(id / METHOD_SLOTS) }, value: cell.value });
         }
-        const h = t.histogram;
         // Only pairs that answered requests (a TCP frontend never does).
-        if (h.count > 0) {
-          let acc = 0;
-          for (let i = 0; i < DURATION_BUCKETS.length; i++) {
-            acc += h.buckets[i] as number;
-            duration.push({ metricName: `${METRIC.duration}_bucket`, labels: { ...labels, le: DURATION_BUCKETS[i] as number }, value: acc } as Value);
-          }
-          duration.push({ metricName: `${METRIC.duration}_bucket`, labels: { ...labels, le: '+Inf' }, value: h.count } as Value);
-          duration.push({ metricName: `${METRIC.duration}_sum`, labels, value: h.sum } as Value);
-          duration.push({ metricName: `${METRIC.duration}_count`, labels, value: h.count } as Value);
-        }
+        if (t.histogram.count > 0) histogramValues(duration, METRIC.duration, labels, t.histogram);
         active.push({ labels, value: t.active.value });
         connections.push({ labels, value: t.connections.value });
         bytes.push({ labels: { ...labels, direction: 'inbound' }, value: t.bytesIn.value });
         bytes.push({ labels: { ...labels, direction: 'outbound' }, value: t.bytesOut.value });
+      }
+      for (const s of this.#servers.values()) {
+        // Only servers that answered requests (TCP sessions are not requests).
+        if (s.histogram.count === 0) continue;
+        const labels = { backend: s.backend, server: s.server };
+        for (let c = 1; c < s.statuses.length; c++) {
+          const value = (s.statuses[c] as Cell).value;
+          if (value > 0 || ALWAYS_CLASSES.includes(c)) serverRequests.push({ labels: { ...labels, status: `${c}xx` }, value });
+        }
+        histogramValues(serverDuration, METRIC.serverDuration, labels, s.histogram);
       }
     }
     return [
@@ -102,8 +132,22 @@ export class WorkerMetrics {
       metric(METRIC.activeConnections, HELP.active, 'gauge', active),
       metric(METRIC.connections, HELP.connections, 'counter', connections),
       metric(METRIC.bytes, HELP.bytes, 'counter', bytes),
+      metric(METRIC.serverRequests, HELP.serverRequests, 'counter', serverRequests),
+      metric(METRIC.serverDuration, HELP.serverDuration, 'histogram', serverDuration),
     ];
   }
+}
+
+/** A histogram's cumulative `_bucket` series, `_sum` and `_count`, as prom-client exports them. */
+function histogramValues(out: Value[], name: string, labels: Record<string, string>, h: HistogramCells): void {
+  let acc = 0;
+  for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+    acc += h.buckets[i] as number;
+    out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: DURATION_BUCKETS[i] as number }, value: acc } as Value);
+  }
+  out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: h.count } as Value);
+  out.push({ metricName: `${name}_sum`, labels, value: h.sum } as Value);
+  out.push({ metricName: `${name}_count`, labels, value: h.count } as Value);
 }
 
 function metric(name: string, help: string, type: 'counter' | 'gauge' | 'histogram', values: Value[]): MetricsJson[number] {
@@ -116,6 +160,17 @@ export interface HistogramCells {
   readonly buckets: Float64Array;
   sum: number;
   count: number;
+}
+
+/** One observation: a bucket search over 15 bounds and additions. */
+function observe(h: HistogramCells, seconds: number): void {
+  h.sum += seconds;
+  h.count++;
+  const bounds = DURATION_BUCKETS;
+  let i = 0;
+  while (i < bounds.length && seconds > (bounds[i] as number)) i++;
+  // Above the last bound: only +Inf (the count) holds it.
+  if (i < bounds.length) h.buckets[i] = (h.buckets[i] as number) + 1;
 }
 
 /**
@@ -155,14 +210,7 @@ export class MetricsTarget {
       this.#requests.set(id, cell);
     }
     cell.value++;
-    const h = this.histogram;
-    h.sum += seconds;
-    h.count++;
-    const bounds = DURATION_BUCKETS;
-    let i = 0;
-    while (i < bounds.length && seconds > (bounds[i] as number)) i++;
-    // Above the last bound: only +Inf (the count) holds it.
-    if (i < bounds.length) h.buckets[i] = (h.buckets[i] as number) + 1;
+    observe(this.histogram, seconds);
   }
 
   /** Bytes read from the client (`inbound`) and written to it (`outbound`). */
@@ -174,5 +222,44 @@ export class MetricsTarget {
   /** @internal The request counters, for the snapshot. */
   requestCells(): IterableIterator<[number, Cell]> {
     return this.#requests.entries();
+  }
+}
+
+/**
+ * What one upstream server records per request (`rustlb_server_requests_total`,
+ * `rustlb_server_request_duration_seconds`): bound once per server by the data plane's
+ * slot, every cell allocated up front. Per request: an index by the status class, a
+ * bucket search, additions; no map, no strings, no objects.
+ */
+export class ServerMetrics {
+  readonly #metrics: WorkerMetrics;
+  readonly backend: string;
+  /** The server's address, as `rustlb_backend_health`'s `server` label has it. */
+  readonly server: string;
+  /**
+   * Index 1..9: requests answered with a status of that class (`status="2xx"`...), so a
+   * server has at most nine series whatever codes it sends (a status line carries any
+   * three digits); 0 unused.
+   */
+  readonly statuses: readonly Cell[] = Array.from({ length: 10 }, () => new Cell());
+  readonly histogram: HistogramCells = { buckets: new Float64Array(DURATION_BUCKETS.length), sum: 0, count: 0 };
+
+  constructor(metrics: WorkerMetrics, backend: string, server: string) {
+    this.#metrics = metrics;
+    this.backend = backend;
+    this.server = server;
+  }
+
+  /** One request answered after this server was picked: `status` as sent to the client. */
+  request(status: number, seconds: number): void {
+    if (!this.#metrics.enabled) return;
+    const c = status < 100 ? 1 : status >= 1000 ? 9 : (status / 100) | 0;
+    (this.statuses[c] as Cell).value++;
+    observe(this.histogram, seconds);
+  }
+
+  /** The server left the configuration: its series go from this process's snapshots. */
+  release(): void {
+    this.#metrics.forgetServer(this);
   }
 }

@@ -122,6 +122,115 @@ describe('WorkerMetrics', () => {
   });
 });
 
+describe('per-server metrics', () => {
+  test('a server handle is bound once per (backend, address), and counts by status class', async () => {
+    const m = new WorkerMetrics();
+    const s = m.server('pool', '10.0.0.1:80');
+    assert.equal(m.server('pool', '10.0.0.1:80'), s);
+    assert.notEqual(m.server('pool', '10.0.0.2:80'), s);
+    assert.notEqual(m.server('other', '10.0.0.1:80'), s);
+    for (const [status, seconds] of [
+      [200, 0.0005],
+      [204, 0.003],
+      [404, 0.2],
+      [499, 0.01],
+      [502, 100],
+    ] as const) {
+      s.request(status, seconds);
+    }
+    // Per-server requests are not another `served` (the (frontend, backend) target counts those).
+    assert.equal(m.served, 0);
+    const out = await text(m.snapshot());
+    const l = { backend: 'pool', server: '10.0.0.1:80' };
+    assert.equal(series(out, METRIC.serverRequests, { ...l, status: '2xx' }), 2);
+    assert.equal(series(out, METRIC.serverRequests, { ...l, status: '3xx' }), 0, '2xx to 5xx are there from the first request, at 0');
+    assert.equal(series(out, METRIC.serverRequests, { ...l, status: '4xx' }), 2);
+    assert.equal(series(out, METRIC.serverRequests, { ...l, status: '5xx' }), 1);
+    assert.equal(series(out, METRIC.serverRequests, { ...l, status: '1xx' }), undefined, 'other classes once seen');
+    assert.equal(series(out, `${METRIC.serverDuration}_count`, l), 5);
+    assert.ok(Math.abs((series(out, `${METRIC.serverDuration}_sum`, l) ?? 0) - 100.2135) < 1e-9);
+    assert.equal(series(out, `${METRIC.serverDuration}_bucket`, { ...l, le: '0.001' }), 1);
+    assert.equal(series(out, `${METRIC.serverDuration}_bucket`, { ...l, le: '0.005' }), 2);
+    assert.equal(series(out, `${METRIC.serverDuration}_bucket`, { ...l, le: '60' }), 4);
+    assert.equal(series(out, `${METRIC.serverDuration}_bucket`, { ...l, le: '+Inf' }), 5);
+    // Servers that answered nothing export nothing.
+    assert.doesNotMatch(out, /10\.0\.0\.2:80/);
+    assert.match(out, /# TYPE rustlb_server_requests_total counter/);
+    assert.match(out, /# TYPE rustlb_server_request_duration_seconds histogram/);
+  });
+
+  test('any three-digit status gives at most nine series per server (status classes, not codes)', async () => {
+    const m = new WorkerMetrics();
+    const s = m.server('pool', 'a:1');
+    for (let status = 100; status <= 999; status++) s.request(status, 0.001);
+    const out = await text(m.snapshot());
+    const lines = out.split('\n').filter((x) => x.startsWith(`${METRIC.serverRequests}{`));
+    assert.equal(lines.length, 9);
+    for (let c = 1; c <= 9; c++) assert.equal(series(out, METRIC.serverRequests, { backend: 'pool', server: 'a:1', status: `${c}xx` }), 100);
+  });
+
+  test('the histogram matches what prom-client computes, with the buckets of rustlb_request_duration_seconds', async () => {
+    const m = new WorkerMetrics();
+    const s = m.server('pool', 'a:1');
+    const registry = new Registry();
+    const reference = new Histogram({ name: METRIC.serverDuration, help: 'x', labelNames: ['backend', 'server'], buckets: DURATION_BUCKETS, registers: [registry] });
+    for (const v of [0, 0.001, 0.0011, 0.0025, 0.04, 0.05, 0.7, 1, 2.5, 9.99, 30, 60, 61, 1e6]) {
+      s.request(200, v);
+      reference.labels('pool', 'a:1').observe(v);
+    }
+    const ours = await text(m.snapshot());
+    const theirs = await registry.metrics();
+    for (const le of [...DURATION_BUCKETS.map(String), '+Inf']) {
+      const l = { backend: 'pool', server: 'a:1', le };
+      assert.equal(series(ours, `${METRIC.serverDuration}_bucket`, l), series(theirs, `${METRIC.serverDuration}_bucket`, l), `le=${le}`);
+    }
+  });
+
+  test('a released server (gone from the configuration) is no longer exported; a new handle starts afresh', async () => {
+    const m = new WorkerMetrics();
+    const s = m.server('pool', 'a:1');
+    s.request(200, 0.01);
+    m.server('pool', 'b:1').request(200, 0.01);
+    s.release();
+    // A request finishing later on the released handle does not bring it back.
+    s.request(200, 0.01);
+    let out = await text(m.snapshot());
+    assert.equal(series(out, METRIC.serverRequests, { backend: 'pool', server: 'a:1', status: '2xx' }), undefined);
+    assert.equal(series(out, METRIC.serverRequests, { backend: 'pool', server: 'b:1', status: '2xx' }), 1);
+    const again = m.server('pool', 'a:1');
+    assert.notEqual(again, s);
+    again.request(500, 0.01);
+    out = await text(m.snapshot());
+    assert.equal(series(out, METRIC.serverRequests, { backend: 'pool', server: 'a:1', status: '2xx' }), 0);
+    assert.equal(series(out, METRIC.serverRequests, { backend: 'pool', server: 'a:1', status: '5xx' }), 1);
+    // Releasing a stale handle does not drop the new one.
+    s.release();
+    assert.equal(m.server('pool', 'a:1'), again);
+  });
+
+  test('disabled: nothing recorded or exported per server', async () => {
+    const m = new WorkerMetrics();
+    m.enabled = false;
+    m.server('pool', 'a:1').request(200, 0.01);
+    m.enabled = true;
+    const out = await text(m.snapshot());
+    assert.doesNotMatch(out, /^rustlb_server_request\w*\{/m);
+  });
+
+  test('two workers: per-server counters and histograms add up', async () => {
+    const w1 = new WorkerMetrics();
+    const w2 = new WorkerMetrics();
+    for (let i = 0; i < 3; i++) w1.server('pool', 'a:1').request(200, 0.002);
+    for (let i = 0; i < 4; i++) w2.server('pool', 'a:1').request(503, 0.2);
+    const out = await text(w1.snapshot(), w2.snapshot());
+    const l = { backend: 'pool', server: 'a:1' };
+    assert.equal(series(out, METRIC.serverRequests, { ...l, status: '2xx' }), 3);
+    assert.equal(series(out, METRIC.serverRequests, { ...l, status: '5xx' }), 4);
+    assert.equal(series(out, `${METRIC.serverDuration}_bucket`, { ...l, le: '0.0025' }), 3);
+    assert.equal(series(out, `${METRIC.serverDuration}_count`, l), 7);
+  });
+});
+
 describe('merging', () => {
   test('two workers: counters add, histograms add bucket by bucket, gauges sum', async () => {
     const w1 = new WorkerMetrics();

@@ -14,6 +14,11 @@ const CHUNK_LIMITS = { maxLineBytes: 4096, maxTrailerBytes: 16 * 1024 };
 
 const ALLOW = 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH';
 
+/** The connection serving a client socket (one property on the socket, nothing else). */
+export function clientConnectionOf(socket: Socket): ClientConnection | undefined {
+  return (socket as ClientSocket)[kConnection];
+}
+
 function onClientData(this: ClientSocket, chunk: Buffer): void {
   this[kConnection]?.data(chunk);
 }

@@ -23,9 +23,8 @@ export const CLIENT_CLOSED = 499;
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const CRLF = '\r\n';
 
-function uncork(socket: { uncork(): void }): void {
-  socket.uncork();
-}
+/** Above this, body bytes are not copied behind the head: head and body go out in one writev instead. */
+const COPY_BEHIND_HEAD_MAX = 16 * 1024;
 
 /** What happens to the client connection after this exchange. */
 enum After {
@@ -68,6 +67,8 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
   #continue: boolean;
   #framing = ClientFraming.AsIs;
   #headSent = false;
+  /** The response head, held until the body bytes read with it join it in one write. */
+  #held: string | null = null;
   #status = 0;
   #gone = false;
   #done = false;
@@ -210,7 +211,7 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
     this.#connecting = false;
     if (this.#done || this.#gone) {
       // Nobody wants it now; it never carried a byte, so another request may.
-      (this.#slot as ServerSlot).pool(this.#state.pool).release(up);
+      up.pool.release(up);
       return;
     }
     this.#up = up;
@@ -319,7 +320,6 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
     const slot = this.#slot as ServerSlot;
     this.#ctx.hooks.passiveSuccess(slot);
     this.#status = head.status;
-    const socket = this.#conn.socket;
     if (head.status === 101) {
       // Only a WebSocket handshake expects a 101 (the connection asked for nothing else).
       this.#splice(head, up);
@@ -338,10 +338,8 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
     const connection = close ? 'close' : http10 ? 'keep-alive' : null;
     const text = clientResponseHead(head, this.#state, this.#vars, this.#requestId, this.#framing, connection, false);
     this.#headSent = true;
-    // Head and the body bytes that came with it leave in one write.
-    socket.cork();
-    process.nextTick(uncork, socket);
-    socket.write(text, 'latin1');
+    // Head and the body bytes that came with it leave in one write (see onResponseData, flush).
+    this.#held = text;
     if (this.head.method === 'HEAD') this.#framing = ClientFraming.AsIs;
     return true;
   }
@@ -349,14 +347,38 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
   onResponseData(buf: Buffer, start: number, end: number): boolean {
     const socket = this.#conn.socket;
     if (socket.destroyed) return true;
-    const piece = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
-    if (this.#framing !== ClientFraming.Chunked) return socket.write(piece);
+    const held = this.#held;
+    this.#held = null;
+    const size = end - start;
+    if (this.#framing !== ClientFraming.Chunked) {
+      if (held === null) return socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+      if (size <= COPY_BEHIND_HEAD_MAX) {
+        const out = Buffer.allocUnsafe(held.length + size);
+        out.write(held, 0, 'latin1');
+        buf.copy(out, held.length, start, end);
+        return socket.write(out);
+      }
+      socket.cork();
+      socket.write(held, 'latin1');
+      const ok = socket.write(buf.subarray(start, end));
+      socket.uncork();
+      return ok;
+    }
     socket.cork();
-    socket.write(chunkSizeLine(piece.length), 'latin1');
-    socket.write(piece);
+    socket.write(held === null ? chunkSizeLine(size) : held + chunkSizeLine(size), 'latin1');
+    socket.write(buf.subarray(start, end));
     const ok = socket.write(CRLF, 'latin1');
     socket.uncork();
     return ok;
+  }
+
+  /** The head read without body bytes after it (they come later, or there are none). */
+  flush(): void {
+    const held = this.#held;
+    if (held === null) return;
+    this.#held = null;
+    const socket = this.#conn.socket;
+    if (!socket.destroyed) socket.write(held, 'latin1');
   }
 
   /** The client took what was written: the server may send more. */
@@ -369,11 +391,17 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
     this.#up = null;
     this.#releaseSlot();
     // A connection whose request body was not all sent (an early answer) is out of step.
-    if (reusable && this.#bodyDone && !this.#gone) (this.#slot as ServerSlot).pool(this.#state.pool).release(up);
+    if (reusable && this.#bodyDone && !this.#gone) up.pool.release(up);
     else up.destroy();
     if (this.#done) return;
     const socket = this.#conn.socket;
-    if (this.#framing === ClientFraming.Chunked && this.head.method !== 'HEAD') socket.write(LAST_CHUNK, 'latin1');
+    const held = this.#held;
+    this.#held = null;
+    const last = this.#framing === ClientFraming.Chunked && this.head.method !== 'HEAD';
+    if (!socket.destroyed) {
+      if (held !== null) socket.write(last ? held + LAST_CHUNK : held, 'latin1');
+      else if (last) socket.write(LAST_CHUNK, 'latin1');
+    }
     this.#finish(this.#status, null);
   }
 
@@ -477,6 +505,7 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
     const target = this.#target;
     const method = this.head.method;
     target.metrics.request(method, status, seconds);
+    this.#slot?.recordRequest(this.#ctx.metrics, status, seconds);
     const { bytesIn, bytesOut } = this.#conn.takeBytes();
     target.metrics.bytes(bytesIn, bytesOut);
     if (this.#ctx.accessLog) {

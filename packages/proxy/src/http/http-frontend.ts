@@ -2,12 +2,9 @@ import type { Socket } from 'node:net';
 import type { ProxyContext } from '../context.js';
 import { IdleSweep } from '../idle-sweep.js';
 import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
-import { ClientConnection } from './client-connection.js';
+import { ClientConnection, clientConnectionOf } from './client-connection.js';
 import type { HttpState } from './http-state.js';
 import type { Tunnel } from './upgrade.js';
-
-const kClient = Symbol('rustlb.clientConnection');
-type TrackedSocket = Socket & { [kClient]?: ClientConnection };
 
 /**
  * The sweep's period: a quarter of the shortest timeout it enforces (so a timeout fires
@@ -91,7 +88,6 @@ export class HttpFrontend {
     m.connections.inc();
     m.active.inc();
     const conn = new ClientConnection(socket, this);
-    (socket as TrackedSocket)[kClient] = conn;
     this.#connections.add(conn);
     this.#startSweep();
     socket.resume();
@@ -101,7 +97,7 @@ export class HttpFrontend {
     this.#open--;
     const m = this.state.fallback.metrics;
     m.active.dec();
-    const conn = (socket as TrackedSocket)[kClient];
+    const conn = clientConnectionOf(socket);
     if (conn === undefined) return;
     this.#connections.delete(conn);
     conn.closed();

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, type ChunkSink, type HeadLimits, parseResponseHead, ResponseHead } from '@rustlb/http1';
+import type { UpstreamPool } from './upstream-pool.js';
 import type { UpstreamFailure } from './upstream-errors.js';
 
 /**
@@ -17,6 +18,8 @@ export interface ResponseHandler {
   onUpstreamError(failure: UpstreamFailure, detail: string, up: UpstreamConnection): void;
   /** The connection can take more request body bytes. */
   onUpstreamDrain(): void;
+  /** Everything read so far was handed over: write what is held for one write. */
+  flush(): void;
 }
 
 const kUpstream = Symbol('rustlb.upstream');
@@ -61,6 +64,8 @@ function onUpstreamError(this: UpstreamSocket, err: NodeJS.ErrnoException): void
  */
 export class UpstreamConnection implements ChunkSink {
   readonly socket: UpstreamSocket;
+  /** Where it goes back when its response is complete and it may serve another request. */
+  readonly pool: UpstreamPool;
   handler: ResponseHandler | null = null;
   /** Served a request before (taken from the pool): a reset may be the idle-close race. */
   reused = false;
@@ -79,8 +84,9 @@ export class UpstreamConnection implements ChunkSink {
   #sweepBytes = -1;
   #sweepAt = 0;
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, pool: UpstreamPool) {
     this.socket = socket as UpstreamSocket;
+    this.pool = pool;
     this.socket[kUpstream] = this;
     socket.on('data', onUpstreamData);
     socket.on('end', onUpstreamEnd);
@@ -133,6 +139,7 @@ export class UpstreamConnection implements ChunkSink {
       this.#pending = null;
     }
     this.#consume(buf, 0);
+    this.handler?.flush();
   }
 
   #consume(buf: Buffer, from: number): void {

@@ -6,6 +6,8 @@ import type { UpstreamFailure } from './upstream-errors.js';
 export interface PoolSettings {
   readonly connectMs: number;
   readonly upstreamIdleMs: number;
+  /** The pair as one key, made once at config time (a slot keeps a pool per distinct pair). */
+  readonly id: string;
 }
 
 /** Who asked for a connection: told once, either way. */
@@ -22,12 +24,14 @@ type ConnectingSocket = Socket & { [kConnecting]?: Connecting };
 /** One connection attempt: its timer and its waiter. */
 class Connecting {
   readonly socket: ConnectingSocket;
+  readonly pool: UpstreamPool;
   readonly waiter: ConnectWaiter;
   readonly timer: NodeJS.Timeout;
   done = false;
 
-  constructor(socket: ConnectingSocket, waiter: ConnectWaiter, timeoutMs: number) {
+  constructor(socket: ConnectingSocket, pool: UpstreamPool, waiter: ConnectWaiter, timeoutMs: number) {
     this.socket = socket;
+    this.pool = pool;
     this.waiter = waiter;
     this.timer = setTimeout(connectTimedOut, timeoutMs, this);
   }
@@ -47,7 +51,7 @@ function onConnected(this: ConnectingSocket): void {
   clearTimeout(c.timer);
   this[kConnecting] = undefined;
   this.off('error', onConnectError);
-  c.waiter.onUpstreamReady(new UpstreamConnection(this));
+  c.waiter.onUpstreamReady(new UpstreamConnection(this, c.pool));
 }
 
 function onConnectError(this: ConnectingSocket, err: NodeJS.ErrnoException): void {
@@ -96,7 +100,7 @@ export class UpstreamPool {
   /** Opens a new connection; the waiter hears once. */
   open(waiter: ConnectWaiter): void {
     const socket = connect({ host: this.host, port: this.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }) as ConnectingSocket;
-    socket[kConnecting] = new Connecting(socket, waiter, this.settings.connectMs);
+    socket[kConnecting] = new Connecting(socket, this, waiter, this.settings.connectMs);
     socket.once('connect', onConnected);
     socket.on('error', onConnectError);
   }
