@@ -59,7 +59,10 @@ test('http11probe --strict: no scored test fails', async () => {
     });
   });
   const summary = stdout.split('\n').find((l) => l.startsWith('http11probe:')) ?? stdout.slice(-2000);
-  const report = JSON.parse(readFileSync(json, 'utf8')) as { summary: { passed: number; failed: number; errors: number; scored: number }; results: ProbeResult[] };
+  const report = JSON.parse(readFileSync(json, 'utf8')) as {
+    summary: { passed: number; failed: number; errors: number; scored: number };
+    results: ProbeResult[];
+  };
   const bad = report.results
     .filter((r) => r.scored && (r.verdict === 'Fail' || r.verdict === 'Error'))
     .map((r) => `${r.id}: got ${r.got}, expected ${r.expected}`);

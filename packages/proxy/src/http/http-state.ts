@@ -78,7 +78,11 @@ export class HttpState {
     this.dropRequest = new Set([...OWN_REQUEST_HEADERS, ...FRAMING_LOOKALIKES, ...http.removeRequestHeaders, ...rules.map((h) => h.lower)]);
     this.dropResponse = new Set([...OWN_RESPONSE_HEADERS, ...http.removeResponseHeaders, ...this.responseHeaders.map((h) => h.lower)]);
     this.trusted = http.trustedProxies.length === 0 ? null : cidrBlockList(http.trustedProxies);
-    this.pool = { connectMs: http.timeouts.connectMs, upstreamIdleMs: http.timeouts.upstreamIdleMs, id: `${http.timeouts.connectMs}/${http.timeouts.upstreamIdleMs}` };
+    this.pool = {
+      connectMs: http.timeouts.connectMs,
+      upstreamIdleMs: http.timeouts.upstreamIdleMs,
+      id: `${http.timeouts.connectMs}/${http.timeouts.upstreamIdleMs}`,
+    };
     this.via = http.via;
     this.responseTimeoutMs = http.timeouts.responseMs;
     this.limits = { maxHeadBytes: http.maxHeaderSize, maxHeaders: 512 };

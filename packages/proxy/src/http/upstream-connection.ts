@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, type ChunkSink, type HeadLimits, parseResponseHead, ResponseHead } from '@rustlb/http1';
-import type { UpstreamPool } from './upstream-pool.js';
 import type { UpstreamFailure } from './upstream-errors.js';
+import type { UpstreamPool } from './upstream-pool.js';
 
 /**
  * What an upstream connection tells the request it carries (the handler contract, as
