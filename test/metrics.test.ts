@@ -94,6 +94,8 @@ describe('metric names and types are those of SPEC §5', () => {
     const expected: Record<string, string> = {
       rustlb_requests_total: 'counter',
       rustlb_request_duration_seconds: 'histogram',
+      rustlb_server_requests_total: 'counter',
+      rustlb_server_request_duration_seconds: 'histogram',
       rustlb_active_connections: 'gauge',
       rustlb_connections_total: 'counter',
       rustlb_bytes_total: 'counter',
@@ -116,6 +118,8 @@ describe('metric names and types are those of SPEC §5', () => {
     const labelsOf = (name: string) => new Set(samplesOf(s, name).flatMap((x) => Object.keys(x.labels)));
     assert.deepEqual(labelsOf('rustlb_requests_total'), new Set(['frontend', 'backend', 'method', 'status']));
     assert.deepEqual(labelsOf('rustlb_request_duration_seconds_bucket'), new Set(['frontend', 'backend', 'le']));
+    assert.deepEqual(labelsOf('rustlb_server_requests_total'), new Set(['backend', 'server', 'status']));
+    assert.deepEqual(labelsOf('rustlb_server_request_duration_seconds_bucket'), new Set(['backend', 'server', 'le']));
     assert.deepEqual(labelsOf('rustlb_active_connections'), new Set(['frontend', 'backend']));
     assert.deepEqual(labelsOf('rustlb_connections_total'), new Set(['frontend', 'backend']));
     assert.deepEqual(labelsOf('rustlb_bytes_total'), new Set(['frontend', 'backend', 'direction']));
@@ -198,6 +202,23 @@ describe('requests', () => {
       workerSum += got;
     }
     assert.equal(workerSum, n);
+    // Per server (each backend has one here): by status class, the same requests.
+    for (const [backend, server] of [
+      ['pool', a.address],
+      ['api', api.address],
+    ] as const) {
+      for (const cls of ['1xx', '2xx', '3xx', '4xx', '5xx']) {
+        let want = 0;
+        for (const [k, v] of sent) if (k.startsWith(`${backend} `) && k.split(' ')[2]?.[0] === cls[0]) want += v;
+        const labels = { backend, server, status: cls };
+        const got = (metricValue(text, 'rustlb_server_requests_total', labels) ?? 0) - (metricValue(beforeText, 'rustlb_server_requests_total', labels) ?? 0);
+        assert.equal(got, want, `${backend} ${server} ${cls}`);
+      }
+      const count = (t: string) => metricValue(t, 'rustlb_server_request_duration_seconds_count', { backend, server }) ?? 0;
+      const total = [...sent].filter(([k]) => k.startsWith(`${backend} `)).reduce((x, [, v]) => x + v, 0);
+      assert.equal(count(text) - count(beforeText), total, `${backend} duration count`);
+    }
+    for (const x of samplesOf(s, 'rustlb_server_requests_total')) assert.match(x.labels.status as string, /^[1-9]xx$/);
   });
 
   test('the duration histogram puts a slow request in the right bucket', async () => {

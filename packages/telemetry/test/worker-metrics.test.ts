@@ -173,7 +173,13 @@ describe('per-server metrics', () => {
     const m = new WorkerMetrics();
     const s = m.server('pool', 'a:1');
     const registry = new Registry();
-    const reference = new Histogram({ name: METRIC.serverDuration, help: 'x', labelNames: ['backend', 'server'], buckets: DURATION_BUCKETS, registers: [registry] });
+    const reference = new Histogram({
+      name: METRIC.serverDuration,
+      help: 'x',
+      labelNames: ['backend', 'server'],
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    });
     for (const v of [0, 0.001, 0.0011, 0.0025, 0.04, 0.05, 0.7, 1, 2.5, 9.99, 30, 60, 61, 1e6]) {
       s.request(200, v);
       reference.labels('pool', 'a:1').observe(v);
