@@ -83,6 +83,8 @@ function frontend(f: RawFrontend): FrontendConfig {
       backend: r.backend,
       algorithm: (r.algorithm as Algorithm | undefined) ?? null,
     })),
+    tls: null,
+    proxyProtocol: false,
   };
 }
 
@@ -122,6 +124,8 @@ export function normalize(raw: RawConfig, configFile: string | null): ResolvedCo
               cooldownMs: hc.cooldown === undefined ? defaults.cooldownMs : ms(hc.cooldown),
             },
       resolveIntervalMs: ms(b.resolve_interval),
+      tls: null,
+      sendProxy: null,
     };
   });
   return {

@@ -75,6 +75,8 @@ describe('defaults of SPEC §3', () => {
             },
           },
           routes: [],
+          tls: null,
+          proxyProtocol: false,
         },
       ],
       backends: [
@@ -86,6 +88,8 @@ describe('defaults of SPEC §3', () => {
           ],
           healthCheck: DEFAULT_CHECK,
           resolveIntervalMs: 30_000,
+          tls: null,
+          sendProxy: null,
         },
       ],
     };

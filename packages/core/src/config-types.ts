@@ -74,6 +74,61 @@ export interface BackendConfig {
   readonly servers: readonly ServerConfig[];
   readonly healthCheck: HealthCheckSettings;
   readonly resolveIntervalMs: number;
+  /** TLS to the servers (`backends[].tls` with `enabled: true`), or null for plain TCP. */
+  readonly tls: BackendTls | null;
+  /** A PROXY protocol header sent first on every new server connection (`backends[].send_proxy`), or null. */
+  readonly sendProxy: ProxyProtocolVersion | null;
+}
+
+export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
+export type ProxyProtocolVersion = 'v1' | 'v2';
+
+/**
+ * One certificate of a TLS frontend, read by the primary: workers never read the disk.
+ * The key is PEM text that goes only to the workers, never to a log, a status answer or
+ * a metric.
+ */
+export interface TlsCertificate {
+  /** The files as configured (for messages, status and watching). */
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** The certificate chain, PEM, as in the file. */
+  readonly certPem: string;
+  /** The private key, PEM. */
+  readonly keyPem: string;
+  /** DNS names it covers (subjectAltName DNS entries, else the CN), lower-cased; wildcards kept as `*.example.com`. */
+  readonly names: readonly string[];
+  /** The end of its validity, ms since the epoch. */
+  readonly notAfterMs: number;
+  /** SHA-256 fingerprint (`AB:CD:…`), to tell certificates apart in status and logs. */
+  readonly fingerprint: string;
+}
+
+/** `frontends[].tls`: TLS terminated by rustlb. */
+export interface FrontendTls {
+  /** Chosen by SNI (exact names before wildcards); the first is the default for clients without SNI or with an unknown name. */
+  readonly certificates: readonly TlsCertificate[];
+  readonly minVersion: TlsVersion;
+  /** OpenSSL cipher list, or null for Node's default. */
+  readonly ciphers: string | null;
+  /** ALPN protocols offered (`http/1.1` for http frontends by default); empty: no ALPN. */
+  readonly alpn: readonly string[];
+}
+
+/** `backends[].tls`: TLS from rustlb to the servers. */
+export interface BackendTls {
+  /** Verify the server's certificate chain and name (default true). */
+  readonly verify: boolean;
+  /** CA bundle to verify against (PEM) and its file, or null for Node's bundled CAs. */
+  readonly caPem: string | null;
+  readonly caFile: string | null;
+  /** SNI and the name verified; null: the server's host when it is a DNS name, no SNI for an IP. */
+  readonly servername: string | null;
+  /** Client certificate and key for mTLS (PEM, files), or null. */
+  readonly certPem: string | null;
+  readonly keyPem: string | null;
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
 }
 
 export interface TcpSettings {
@@ -135,6 +190,10 @@ export interface FrontendConfig {
   readonly tcp: TcpSettings;
   readonly http: HttpSettings;
   readonly routes: readonly RouteConfig[];
+  /** TLS termination, or null for plain TCP. */
+  readonly tls: FrontendTls | null;
+  /** `proxy_protocol: accept`: every connection starts with a PROXY v1 or v2 header, whose source address is the client. */
+  readonly proxyProtocol: boolean;
 }
 
 export interface ResolvedConfig {

@@ -3,7 +3,9 @@ export { cidrBlockList, parseCidr } from './cidr.js';
 export type {
   Algorithm,
   BackendConfig,
+  BackendTls,
   FrontendConfig,
+  FrontendTls,
   GlobalConfig,
   HeaderRule,
   HealthCheckSettings,
@@ -15,11 +17,14 @@ export type {
   LogLevel,
   MetricsSettings,
   Protocol,
+  ProxyProtocolVersion,
   ResolvedConfig,
   RouteConfig,
   ServerConfig,
   StatusPageSettings,
   TcpSettings,
+  TlsCertificate,
+  TlsVersion,
 } from './config-types.js';
 export {
   CONTROL_COMMANDS,

@@ -19,6 +19,8 @@ function backend(name: string, addresses: readonly string[]): BackendConfig {
     name,
     healthCheck: CHECK,
     resolveIntervalMs: 30_000,
+    tls: null,
+    sendProxy: null,
     servers: addresses.map((address) => {
       const i = address.lastIndexOf(':');
       const host = address.slice(0, i).replace(/^\[|\]$/g, '');
