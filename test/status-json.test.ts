@@ -74,6 +74,9 @@ interface StatusJson {
       inFlight: number;
       lastCheck: { at: number; ok: boolean; reason: string | null } | null;
       checks: { success: number; failure: number };
+      requests: number;
+      responses: Responses;
+      duration: Histogram;
     }[];
   }[];
   actions: boolean;
@@ -184,23 +187,23 @@ describe('/status.json against /metrics', () => {
       assert.equal(got, value(m1, name, labels), what);
     };
     const classes = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
-    const byClass = (text: string, labels: Record<string, string>) => {
+    const byClass = (text: string, labels: Record<string, string>, name = 'rustlb_requests_total') => {
       const out: Record<string, number> = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
       for (const line of text.split('\n')) {
-        if (!line.startsWith('rustlb_requests_total{')) continue;
+        if (!line.startsWith(`${name}{`)) continue;
         if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-        const status = /status="(\d)\d\d"/.exec(line)?.[1];
+        const status = /status="(\d)(\d\d|xx)"/.exec(line)?.[1];
         out[`${status}xx`] = (out[`${status}xx`] ?? 0) + Number(line.split(' ').pop());
       }
       return out;
     };
-    const histogram = (h: Histogram, labels: Record<string, string>, what: string) => {
-      exact('rustlb_request_duration_seconds_count', labels, h.count, `${what} duration count`);
-      assert.ok(Math.abs(h.sum - value(m1, 'rustlb_request_duration_seconds_sum', labels)) < 1e-9, `${what} duration sum`);
+    const histogram = (h: Histogram, labels: Record<string, string>, what: string, name = 'rustlb_request_duration_seconds') => {
+      exact(`${name}_count`, labels, h.count, `${what} duration count`);
+      assert.ok(Math.abs(h.sum - value(m1, `${name}_sum`, labels)) < 1e-9, `${what} duration sum`);
       for (const [i, bound] of h.bounds.entries()) {
-        exact('rustlb_request_duration_seconds_bucket', { ...labels, le: String(bound) }, h.counts[i] as number, `${what} le=${bound}`);
+        exact(`${name}_bucket`, { ...labels, le: String(bound) }, h.counts[i] as number, `${what} le=${bound}`);
       }
-      exact('rustlb_request_duration_seconds_bucket', { ...labels, le: '+Inf' }, h.counts[h.bounds.length] as number, `${what} le=+Inf`);
+      exact(`${name}_bucket`, { ...labels, le: '+Inf' }, h.counts[h.bounds.length] as number, `${what} le=+Inf`);
     };
 
     const fe = s.frontends.find((f) => f.name === 'web');
@@ -231,6 +234,41 @@ describe('/status.json against /metrics', () => {
       histogram(be.duration, { backend: name }, name);
     }
     assert.equal(s.backends.find((x) => x.name === 'api')?.requests, 12);
+    // Per server: requests by status class and durations, from rustlb_server_requests_total and
+    // rustlb_server_request_duration_seconds; every request here had a server, so they add up to the backend's.
+    for (const name of ['pool', 'api']) {
+      const be = s.backends.find((x) => x.name === name);
+      assert.ok(be, name);
+      for (const v of be.servers) {
+        const labels = { backend: name, server: v.address };
+        exact('rustlb_server_requests_total', labels, v.requests, `${v.server} requests`);
+        assert.deepEqual(v.responses, byClass(m1, labels, 'rustlb_server_requests_total'), `${v.server} by class`);
+        assert.equal(v.duration.bounds.length, 15, `${v.server} buckets`);
+        histogram(v.duration, labels, v.server, 'rustlb_server_request_duration_seconds');
+        assert.ok(v.requests > 0, `${v.server} answered some`);
+      }
+      assert.equal(
+        be.servers.reduce((n, v) => n + v.requests, 0),
+        be.requests,
+        `${name}: the servers' requests add up to the backend's`,
+      );
+      for (const c of classes)
+        assert.equal(
+          be.servers.reduce((n, v) => n + v.responses[c], 0),
+          be.responses[c],
+          `${name} ${c}`,
+        );
+      assert.equal(
+        be.servers.reduce((n, v) => n + v.duration.count, 0),
+        be.duration.count,
+        `${name}: durations`,
+      );
+    }
+    // TCP sessions are not requests: nothing per server for echo.
+    assert.deepEqual(
+      s.backends.find((x) => x.name === 'echo')?.servers.map((v) => [v.requests, v.duration.count]),
+      [[0, 0]],
+    );
     // Nothing in flight at rest.
     assert.ok(s.backends.every((x) => x.servers.every((v) => v.inFlight === 0)));
 
@@ -307,6 +345,7 @@ describe('/status.json against /metrics', () => {
   });
 
   test('a rejected reload is shown with its error, an accepted one with its generation', async () => {
+    const first = await statusJson(lb.metricsPort);
     writeFileSync(lb.configFile, 'frontends: []\nbackends: [ { name: pool, servers: [] } ]\nnonsense: 1\n');
     const bad = await lb.ctl(['reload']);
     assert.notEqual(bad.code, 0);
@@ -329,6 +368,28 @@ describe('/status.json against /metrics', () => {
     assert.equal(s.process.lastReload?.generation, 2);
     assert.equal(s.process.lastReload?.trigger, 'rustlb-ctl');
     assert.ok(s.workers.every((w) => w.generation === 2));
+    // Per-server counters live with the server, not the generation: the same after the reload.
+    const perServer = (j: StatusJson) => j.backends.find((x) => x.name === 'pool')?.servers.map((v) => [v.address, v.requests, v.duration.count]);
+    assert.deepEqual(perServer(s), perServer(first));
+    assert.ok((perServer(s) ?? []).every(([, n]) => (n as number) > 0));
+    // A server removed by a reload: its series go from /metrics and status.json; the other's stay.
+    lb.writeConfig({ ...config(), backends: config().backends.map((x) => (x.name === 'pool' ? { ...x, servers: [{ address: a.address }] } : x)) });
+    const removed = await lb.ctl(['reload']);
+    assert.equal(removed.code, 0, removed.stderr);
+    const m = await waitFor(async () => {
+      const text = await lb.metrics();
+      return metricValue(text, 'rustlb_config_generation') === 3 && metricValue(text, 'rustlb_server_requests_total', { server: b.address }) === null
+        ? text
+        : null;
+    }, 'b gone from the per-server metrics');
+    assert.equal(metricValue(m, 'rustlb_server_request_duration_seconds_count', { server: b.address }), null);
+    assert.equal(metricValue(m, 'rustlb_server_requests_total', { backend: 'pool', server: a.address }), perServer(first)?.[0]?.[1]);
+    // (status.json shares a measurement for 250 ms: the one after the reload.)
+    const after = await waitFor(async () => {
+      const j = await statusJson(lb.metricsPort);
+      return j.process.generation === 3 && perServer(j)?.length === 1 ? j : null;
+    }, 'b gone from status.json');
+    assert.deepEqual(perServer(after), [perServer(first)?.[0]]);
   });
 });
 

@@ -172,6 +172,65 @@ test('traffic moves the request-rate chart', async () => {
   await until(async () => /p50\s*[\d.]+\s+(ms|µs)/.test(await visible('[data-backend="pool"] dl')), 'p50 shown');
 });
 
+test('per server: req/s, 4xx/s and 5xx/s, p50 and p99, with a small chart each, move under traffic', async () => {
+  const key = `pool/${aAddress}`;
+  const row = `tr[data-server="${key}"]`;
+  const charts = `tr[data-server-charts="${key}"]`;
+  a.handler = (req, res) => {
+    const status = (req.url ?? '').startsWith('/missing') ? 404 : (req.url ?? '').startsWith('/fail') ? 503 : 200;
+    res.writeHead(status, { 'content-type': 'text/plain' });
+    res.end(`a ${status}\n`);
+  };
+  const figures = () =>
+    page.$eval(row, (tr) => {
+      const cell = (name: string) => tr.querySelector(`td[data-figure="${name}"]`)?.textContent ?? '';
+      return { rate: cell('rate'), e4: cell('e4'), e5: cell('e5'), p50: cell('p50'), p99: cell('p99') };
+    });
+  const pixels = (chart: string) => page.$eval(`${charts} [data-chart="${chart}"] canvas`, (c) => (c as HTMLCanvasElement).toDataURL());
+  const lastOf = (chart: string) => page.$eval(`${charts} [data-chart="${chart}"]`, (e) => Number((e as HTMLElement).dataset.last || '0'));
+  // Both charts are there from the start, uPlot's; marked to see they are kept, not redrawn from scratch.
+  await page.$$eval(`${charts} canvas`, (cs) => {
+    for (const c of cs) (c as HTMLCanvasElement).dataset.kept = 'yes';
+  });
+  assert.equal(await page.$$eval(`${charts} canvas[data-kept]`, (cs) => cs.length), 2);
+  const before = { rate: await pixels('server-rate'), latency: await pixels('server-latency') };
+  const idle = await figures();
+  assert.ok(['0', '–'].includes(idle.e5), `no 5xx yet: ${JSON.stringify(idle)}`);
+  const moving = (f: Awaited<ReturnType<typeof figures>>) =>
+    Number(f.rate) > 0 && Number(f.e4) > 0 && Number(f.e5) > 0 && /^[\d.]+ (ms|µs)$/.test(f.p50) && /^[\d.]+ (ms|µs)$/.test(f.p99);
+  // Traffic with 404s and 503s from a (b is down) until the row shows it all (bounded: 15 s).
+  let sent = 0;
+  const deadline = Date.now() + 15_000;
+  while (!moving(await figures()) && Date.now() < deadline) {
+    for (const path of ['/', '/', '/', '/', '/', '/', '/missing', '/fail']) {
+      await get(web, { path });
+      sent++;
+    }
+  }
+  const f = await figures();
+  assert.ok(moving(f), `per-server figures after ${sent} requests: ${JSON.stringify(f)}`);
+  assert.ok(Number(f.e4) < Number(f.rate) && Number(f.e5) < Number(f.rate), JSON.stringify(f));
+  assert.ok((await lastOf('server-rate')) > 0, 'the request-rate chart has the rate');
+  assert.ok((await lastOf('server-latency')) > 0, 'the latency chart has p50');
+  assert.notEqual(await pixels('server-rate'), before.rate, 'the rate chart was redrawn with the traffic');
+  assert.notEqual(await pixels('server-latency'), before.latency, 'the latency chart was redrawn with the traffic');
+  assert.equal(await page.$$eval(`${charts} canvas[data-kept]`, (cs) => cs.length), 2, 'the same two charts, kept across updates');
+  // The server that is down answered nothing.
+  const down = await page.$eval(`tr[data-server="pool/${bAddress}"]`, (tr) => Array.from(tr.querySelectorAll('td[data-figure]'), (td) => td.textContent));
+  assert.deepEqual(down, ['0', '0', '0', '–', '–']);
+  // The page's figures are status.json's per-server counters: a answered every request of the backend.
+  const json = JSON.parse((await get(lb.metricsPort, { path: '/status.json' })).text) as {
+    backends: { name: string; requests: number; servers: { server: string; requests: number; responses: Record<string, number> }[] }[];
+  };
+  const pool = json.backends.find((x) => x.name === 'pool');
+  const served = pool?.servers.find((v) => v.server === key);
+  assert.ok(
+    served !== undefined && served.requests >= sent && (served.responses['5xx'] ?? 0) > 0 && (served.responses['4xx'] ?? 0) > 0,
+    JSON.stringify(served),
+  );
+  assert.equal(pool?.servers.find((v) => v.server === `pool/${bAddress}`)?.requests, 0);
+});
+
 test('p50 and p99 are those of the requests between two measurements (as histogram_quantile), rates per second', async () => {
   const got = await page.evaluate(() => {
     type H = { bounds: number[]; counts: number[]; count: number; sum: number };

@@ -173,6 +173,24 @@
         p50: hasThen ? quantile(0.5, b.duration, then.duration) : null,
         p99: hasThen ? quantile(0.99, b.duration, then.duration) : null,
       });
+      // Per server: the same figures from rustlb_server_requests_total and its duration histogram.
+      for (const v of b.servers) {
+        const server = (x) => byName(x.backends, b.name)?.servers.find((y) => y.server === v.server);
+        const spick = (k) => (x) => {
+          const g = server(x);
+          return g === undefined ? undefined : k === 'requests' ? g.requests : g.responses[k];
+        };
+        const sthen = hasThen ? then.servers.find((y) => y.server === v.server) : undefined;
+        append(`sv:${v.server}`, now.t, {
+          rate: rate(now, before, spick('requests')),
+          e4: rate(now, before, spick('4xx')),
+          e5: rate(now, before, spick('5xx')),
+        });
+        append(`svlat:${v.server}`, now.t, {
+          p50: sthen === undefined ? null : quantile(0.5, v.duration, sthen.duration),
+          p99: sthen === undefined ? null : quantile(0.99, v.duration, sthen.duration),
+        });
+      }
     }
     latest = { now, before };
   }
@@ -185,15 +203,18 @@
     return Math.max(200, Math.floor(container.clientWidth || 300));
   }
 
-  function chart(key, container, names, unit) {
+  /** A server's charts: a fixed small size (they sit in its table, which scrolls on a phone). */
+  const SMALL = { width: 260, height: 80 };
+
+  function chart(key, container, names, unit, small = false) {
     let c = charts.get(key);
     if (c?.el.isConnected) return c;
     container.replaceChildren();
     const fmt = unit === 's' ? (_u, v) => (v === null ? '–' : ms(v)) : (_u, v) => (v === null ? '–' : num(v, 2));
     const plot = new uPlot(
       {
-        width: chartWidth(container),
-        height: 150,
+        width: small ? SMALL.width : chartWidth(container),
+        height: small ? SMALL.height : 150,
         cursor: { drag: { x: false, y: false } },
         // At least the last minute, so a new chart does not stretch its first points over the width.
         scales: {
@@ -205,22 +226,19 @@
         },
         // Series names only: the values are in the facts above the chart.
         legend: { live: false },
-        axes: [
-          { stroke: '#667085', size: 30 },
-          { stroke: '#667085', size: 56, values: (u, vals) => vals.map((v) => fmt(u, v)) },
-        ],
+        axes: [small ? { show: false } : { stroke: '#667085', size: 30 }, { stroke: '#667085', size: 56, values: (u, vals) => vals.map((v) => fmt(u, v)) }],
         series: [{}, ...names.map((n) => ({ label: LABELS[n], stroke: COLORS[n], width: 1.5, value: fmt, spanGaps: false }))],
       },
       [[], ...names.map(() => [])],
       container,
     );
-    c = { plot, el: container, names };
+    c = { plot, el: container, names, small };
     charts.set(key, c);
     return c;
   }
 
-  function draw(key, container, names, unit) {
-    const c = chart(key, container, names, unit);
+  function draw(key, container, names, unit, small = false) {
+    const c = chart(key, container, names, unit, small);
     const s = series.get(key);
     if (s === undefined) return;
     c.plot.setData([s.t.slice(), ...names.map((n) => s[n].slice())]);
@@ -231,7 +249,7 @@
 
   function resize() {
     for (const c of charts.values()) {
-      if (!c.el.isConnected) continue;
+      if (!c.el.isConnected || c.small) continue;
       const w = chartWidth(c.el);
       if (w !== c.plot.width) c.plot.setSize({ width: w, height: 150 });
     }
@@ -373,6 +391,7 @@
     }
   }
 
+  /** A server's row, new at every update; its charts (the row after it) stay. */
   function serverRow(v, now, actions) {
     const health = v.healthy ? el('span', { class: 'badge up', text: 'up' }) : el('span', { class: 'badge down', text: 'down' });
     const check =
@@ -397,6 +416,8 @@
           ),
         )
       : null;
+    const key = `sv:${v.server}`;
+    const lat = `svlat:${v.server}`;
     return el(
       'tr',
       { 'data-server': v.server, 'data-health': v.healthy ? 'up' : 'down', 'data-state': v.state },
@@ -406,9 +427,46 @@
       el('td', null, el('span', { class: stateClass, text: v.state })),
       el('td', { text: String(v.weight) }),
       el('td', { text: String(v.inFlight) }),
+      el('td', { 'data-figure': 'rate', text: num(last(key, 'rate')) }),
+      el('td', { 'data-figure': 'e4', text: num(last(key, 'e4')) }),
+      el('td', { 'data-figure': 'e5', text: num(last(key, 'e5')) }),
+      el('td', { 'data-figure': 'p50', text: ms(last(lat, 'p50')) }),
+      el('td', { 'data-figure': 'p99', text: ms(last(lat, 'p99')) }),
       el('td', { text: `${v.checks.success} / ${v.checks.failure}` }),
       buttons,
     );
+  }
+
+  /** The row under a server's: its request/error rate and p50/p99 charts. */
+  function serverCharts(v, cols) {
+    const cell = el(
+      'td',
+      { class: 'server-charts', colspan: String(cols) },
+      el(
+        'div',
+        { class: 'mini-charts' },
+        el('div', { class: 'chart mini', 'data-chart': 'server-rate' }),
+        el('div', { class: 'chart mini', 'data-chart': 'server-latency' }),
+      ),
+    );
+    return el('tr', { class: 'server-charts', 'data-server-charts': v.server }, cell);
+  }
+
+  function renderServers(tbody, b, d, cols) {
+    const existing = new Map([...tbody.querySelectorAll('tr.server-charts')].map((tr) => [tr.dataset.serverCharts, tr]));
+    const rows = [];
+    for (const v of b.servers) {
+      let chartsRow = existing.get(v.server);
+      if (chartsRow === undefined) chartsRow = serverCharts(v, cols);
+      chartsRow.firstChild.setAttribute('colspan', String(cols));
+      rows.push(serverRow(v, d.time, d.actions), chartsRow);
+    }
+    tbody.replaceChildren(...rows);
+    for (const v of b.servers) {
+      const chartsRow = tbody.querySelector(`tr.server-charts[data-server-charts="${CSS.escape(v.server)}"]`);
+      draw(`sv:${v.server}`, chartsRow.querySelector('[data-chart="server-rate"]'), ['rate', 'e4', 'e5'], '/s', true);
+      draw(`svlat:${v.server}`, chartsRow.querySelector('[data-chart="server-latency"]'), ['p50', 'p99'], 's', true);
+    }
   }
 
   function renderBackends(d) {
@@ -438,13 +496,27 @@
         ['p50', ms(last(`lat:${b.name}`, 'p50'))],
         ['p99', ms(last(`lat:${b.name}`, 'p99'))],
       ]);
-      const head = ['server', 'health', 'last check', 'state', 'weight', 'in flight', 'checks ok / failed', ...(d.actions ? ['action'] : [])];
+      const head = [
+        'server',
+        'health',
+        'last check',
+        'state',
+        'weight',
+        'in flight',
+        'req/s',
+        '4xx/s',
+        '5xx/s',
+        'p50',
+        'p99',
+        'checks ok / failed',
+        ...(d.actions ? ['action'] : []),
+      ];
       const thead = card.querySelector('table.servers > thead');
       if (thead.dataset.cols !== head.join('|')) {
         thead.replaceChildren(el('tr', null, ...head.map((h) => el('th', { text: h }))));
         thead.dataset.cols = head.join('|');
       }
-      card.querySelector('table.servers > tbody').replaceChildren(...b.servers.map((v) => serverRow(v, d.time, d.actions)));
+      renderServers(card.querySelector('table.servers > tbody'), b, d, head.length);
       draw(key, card.querySelector('[data-chart="rate"]'), ['rate', 'e4', 'e5'], '/s');
       draw(`lat:${b.name}`, card.querySelector('[data-chart="latency"]'), ['p50', 'p99'], 's');
     });

@@ -57,6 +57,11 @@ export interface ServerFigures {
   readonly lastCheck: { readonly at: number; readonly ok: boolean; readonly reason: string | null } | null;
   /** Active health checks (`rustlb_health_checks_total`). */
   readonly checks: { readonly success: number; readonly failure: number };
+  /** HTTP requests answered after this server was picked (`rustlb_server_requests_total`), and by status class. */
+  readonly requests: number;
+  readonly responses: Responses;
+  /** `rustlb_server_request_duration_seconds`. */
+  readonly duration: Histogram;
 }
 
 export interface BackendFigures {
@@ -133,19 +138,19 @@ export function responses(values: readonly Value[], match: Labels): Responses {
   return out;
 }
 
-/** One duration histogram summed over every label set matching `match`. */
-export function histogram(values: readonly Value[], match: Labels): Histogram {
+/** One duration histogram (`name`, by default `rustlb_request_duration_seconds`) summed over every label set matching `match`. */
+export function histogram(values: readonly Value[], match: Labels, name: string = METRIC.duration): Histogram {
   const byBound = new Map<number, number>();
   let count = 0;
   let total = 0;
   for (const v of values) {
     if (!Object.entries(match).every(([k, want]) => String(v.labels[k]) === String(want))) continue;
-    if (v.metricName === `${METRIC.duration}_bucket`) {
+    if (v.metricName === `${name}_bucket`) {
       const le = v.labels.le;
       const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
       byBound.set(bound, (byBound.get(bound) ?? 0) + v.value);
-    } else if (v.metricName === `${METRIC.duration}_count`) count += v.value;
-    else if (v.metricName === `${METRIC.duration}_sum`) total += v.value;
+    } else if (v.metricName === `${name}_count`) count += v.value;
+    else if (v.metricName === `${name}_sum`) total += v.value;
   }
   const bounds = [...byBound.keys()].filter((b) => Number.isFinite(b)).sort((a, b) => a - b);
   return { bounds, counts: [...bounds.map((b) => byBound.get(b) ?? 0), count], count, sum: total };
@@ -158,6 +163,8 @@ export async function statusPageData(s: StatusPageSources): Promise<StatusPageDa
   const report: StatusResult = await statusReport(s, usage);
   const requests = valuesOf(metrics, METRIC.requests);
   const duration = valuesOf(metrics, METRIC.duration);
+  const serverRequests = valuesOf(metrics, METRIC.serverRequests);
+  const serverDuration = valuesOf(metrics, METRIC.serverDuration);
   const active = valuesOf(metrics, METRIC.activeConnections);
   const connections = valuesOf(metrics, METRIC.connections);
   const checks = valuesOf(metrics, METRIC.healthChecks);
@@ -211,6 +218,9 @@ export async function statusPageData(s: StatusPageSources): Promise<StatusPageDa
             success: sum(checks, { backend: b.name, server: address, result: 'success' }),
             failure: sum(checks, { backend: b.name, server: address, result: 'failure' }),
           },
+          requests: sum(serverRequests, { backend: b.name, server: address }),
+          responses: responses(serverRequests, { backend: b.name, server: address }),
+          duration: histogram(serverDuration, { backend: b.name, server: address }, METRIC.serverDuration),
         };
       }),
     })),
