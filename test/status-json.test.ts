@@ -372,7 +372,18 @@ describe('/status.json against /metrics', () => {
     const perServer = (j: StatusJson) => j.backends.find((x) => x.name === 'pool')?.servers.map((v) => [v.address, v.requests, v.duration.count]);
     assert.deepEqual(perServer(s), perServer(first));
     assert.ok((perServer(s) ?? []).every(([, n]) => (n as number) > 0));
-    // A server removed by a reload: its series go from /metrics and status.json; the other's stay.
+    // A worker killed: what it counted per server stays (the primary keeps it), none counted twice.
+    const respawns = lb.logs.filter((l) => l.msg === 'worker respawned').length;
+    process.kill(lb.workerPids()[0] as number, 'SIGKILL');
+    await waitFor(async () => lb.logs.filter((l) => l.msg === 'worker respawned').length > respawns, 'the killed worker respawned', 20_000);
+    await lb.waitReady();
+    const killed = await waitFor(async () => {
+      const j = await statusJson(lb.metricsPort);
+      return j.workers.every((w) => w.state === 'ready') ? j : null;
+    }, 'both workers ready in status.json');
+    assert.deepEqual(perServer(killed), perServer(first));
+    // A server removed by a reload: its series go from /metrics and status.json, what the dead
+    // worker counted for it included; the other's stay.
     lb.writeConfig({ ...config(), backends: config().backends.map((x) => (x.name === 'pool' ? { ...x, servers: [{ address: a.address }] } : x)) });
     const removed = await lb.ctl(['reload']);
     assert.equal(removed.code, 0, removed.stderr);

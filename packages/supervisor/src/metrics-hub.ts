@@ -1,6 +1,7 @@
+import { serverKey } from '@rustlb/core';
 import type { MetricsReply, WorkerFigures } from '@rustlb/core/ipc';
 import { METRIC, type MetricsJson } from '@rustlb/telemetry';
-import { accumulate, mergeSnapshots } from '@rustlb/telemetry/aggregate';
+import { accumulate, keepServers, mergeSnapshots } from '@rustlb/telemetry/aggregate';
 import pidusage from 'pidusage';
 import type { Registry } from 'prom-client';
 import type { Fleet, WorkerRecord } from './fleet.js';
@@ -52,10 +53,13 @@ export class MetricsHub {
   /** Pending collections, by `seq:pid`. */
   readonly #waiting = new Map<string, Waiter>();
   #seq = 0;
+  /** Keys (`BACKEND/ADDRESS`) of the servers configured or resolved now; null: keep every server's series. */
+  readonly #servers: (() => ReadonlySet<string>) | null;
 
-  constructor(metrics: PrimaryMetrics, fleet: Fleet) {
+  constructor(metrics: PrimaryMetrics, fleet: Fleet, servers: (() => ReadonlySet<string>) | null = null) {
     this.#metrics = metrics;
     this.#fleet = fleet;
+    this.#servers = servers;
   }
 
   /** A worker's report: the answer to a collection, or unasked (its last one before a planned exit). */
@@ -179,6 +183,11 @@ export class MetricsHub {
     }
     const own = (await m.registry.getMetricsAsJSON()) as MetricsJson;
     // From here to the merge, synchronous: live and retired workers read as one view.
+    if (this.#servers !== null) {
+      // Dead workers' per-server series of servers gone since: live workers dropped theirs.
+      const current = this.#servers();
+      this.#retired = keepServers(this.#retired, (backend, server) => current.has(serverKey(backend, server)));
+    }
     const served = new Map<number, number>(this.#retiredServed);
     for (const r of this.#fleet.all()) served.set(r.slot, served.get(r.slot) ?? 0);
     for (const [r, known] of this.#known) served.set(r.slot, (served.get(r.slot) ?? 0) + (known.figures?.requests ?? 0));

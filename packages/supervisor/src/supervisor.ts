@@ -105,7 +105,11 @@ export class Supervisor implements ControlTarget {
       onMessage: (r, m) => this.#receive(r, m),
       onExit: (r, crashed) => this.#workerExited(r, crashed),
     });
-    this.#hub = new MetricsHub(this.#metrics, this.#fleet);
+    this.#hub = new MetricsHub(this.#metrics, this.#fleet, () => {
+      const keys = new Set<string>();
+      for (const entries of Object.values(this.#health.topology().backends)) for (const e of entries) keys.add(e.key);
+      return keys;
+    });
     this.#connView = new ConnView(this.#fleet);
     this.#health = new HealthRunner(logger, this.#metrics, () => this.#queueTopology());
     this.#dns = new DnsDiscovery(logger, this.#health);

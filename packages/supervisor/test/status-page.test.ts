@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DURATION_BUCKETS, METRIC, type MetricsJson, WorkerMetrics } from '@rustlb/telemetry';
-import { mergeToJson } from '@rustlb/telemetry/aggregate';
+import { keepServers, mergeToJson } from '@rustlb/telemetry/aggregate';
 import { isLoopback, sameToken } from '../src/admin-http.js';
 import { histogram, responses, sum, valuesOf } from '../src/status-page.js';
 
@@ -59,6 +59,57 @@ describe('figures from the merged snapshot', () => {
     assert.equal(h.counts.length, DURATION_BUCKETS.length + 1);
     const none = histogram(duration, { backend: 'nobody' });
     assert.deepEqual(none, { bounds: [], counts: [0], count: 0, sum: 0 });
+  });
+});
+
+describe('per-server figures from the merged snapshot', () => {
+  const w0 = new WorkerMetrics();
+  const w1 = new WorkerMetrics();
+  w0.server('pool', 'a:1').request(200, 0.0004);
+  w0.server('pool', 'a:1').request(404, 0.003);
+  w1.server('pool', 'a:1').request(503, 0.7);
+  w1.server('pool', 'b:1').request(200, 0.02);
+  w1.server('api', 'a:1').request(200, 70);
+  const m = mergeToJson([w0.snapshot(), w1.snapshot()]);
+  const requests = valuesOf(m, METRIC.serverRequests);
+  const duration = valuesOf(m, METRIC.serverDuration);
+
+  test('requests by status class, per (backend, server)', () => {
+    assert.equal(sum(requests, { backend: 'pool', server: 'a:1' }), 3);
+    assert.equal(sum(requests, { backend: 'pool', server: 'b:1' }), 1);
+    assert.equal(sum(requests, { backend: 'api', server: 'a:1' }), 1);
+    assert.deepEqual(responses(requests, { backend: 'pool', server: 'a:1' }), { '1xx': 0, '2xx': 1, '3xx': 0, '4xx': 1, '5xx': 1 });
+  });
+
+  test('the per-server duration histogram, by its own name', () => {
+    const h = histogram(duration, { backend: 'pool', server: 'a:1' }, METRIC.serverDuration);
+    assert.deepEqual(h.bounds, DURATION_BUCKETS);
+    assert.equal(h.count, 3);
+    assert.equal(h.counts[h.bounds.indexOf(0.001)], 1);
+    assert.equal(h.counts[h.bounds.indexOf(0.005)], 2);
+    assert.equal(h.counts[h.bounds.length], 3);
+    // Not the (frontend, backend) histogram's series.
+    assert.equal(histogram(duration, { backend: 'pool' }).count, 0);
+    assert.equal(histogram(duration, { backend: 'api', server: 'a:1' }, METRIC.serverDuration).counts[DURATION_BUCKETS.length - 1], 0);
+  });
+
+  test('keepServers drops the per-server series of servers gone, and nothing else', () => {
+    const w = new WorkerMetrics();
+    w.target('web', 'pool').request('GET', 200, 0.01);
+    w.server('pool', 'a:1').request(200, 0.01);
+    w.server('pool', 'b:1').request(200, 0.01);
+    const snap = w.snapshot();
+    assert.equal(
+      keepServers(snap, () => true),
+      snap,
+      'unchanged: the same object',
+    );
+    const kept = keepServers(snap, (backend, server) => backend === 'pool' && server === 'a:1');
+    assert.equal(sum(valuesOf(kept, METRIC.serverRequests), { server: 'b:1' }), 0);
+    assert.equal(valuesOf(kept, METRIC.serverDuration).filter((v) => v.labels.server === 'b:1').length, 0);
+    assert.equal(sum(valuesOf(kept, METRIC.serverRequests), { server: 'a:1' }), 1);
+    assert.equal(sum(valuesOf(kept, METRIC.requests), { backend: 'pool' }), 1);
+    assert.equal(sum(valuesOf(snap, METRIC.serverRequests), { server: 'b:1' }), 1, 'the input is not changed');
   });
 });
 

@@ -1,4 +1,5 @@
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client';
+import { METRIC } from './names.js';
 
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
@@ -39,4 +40,23 @@ export function accumulate(retired: MetricsJson, snapshot: MetricsJson): Metrics
   const kept = retainable(snapshot);
   if (kept.length === 0) return retired;
   return mergeToJson([retired, kept]);
+}
+
+const PER_SERVER: ReadonlySet<string> = new Set([METRIC.serverRequests, METRIC.serverDuration]);
+
+/**
+ * `snapshot` without the per-server series of servers `keep` refuses (gone from the
+ * configuration): what the workers drop when a server leaves, dropped from what dead
+ * workers left too. Returns `snapshot` itself when nothing goes.
+ */
+export function keepServers(snapshot: MetricsJson, keep: (backend: string, server: string) => boolean): MetricsJson {
+  let changed = false;
+  const out = snapshot.map((m) => {
+    if (!PER_SERVER.has(m.name)) return m;
+    const values = m.values.filter((v) => keep(String(v.labels.backend), String(v.labels.server)));
+    if (values.length === m.values.length) return m;
+    changed = true;
+    return { ...m, values };
+  });
+  return changed ? out : snapshot;
 }
