@@ -222,11 +222,15 @@
             time: true,
             range: (_u, min, max) => (max === null || min === null ? [Date.now() / 1000 - 60, Date.now() / 1000] : [Math.min(min, max - 60), max]),
           },
-          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+          // Empty: 0 to 1 per second, or to 10 ms.
+          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : unit === 's' ? 0.01 : 1] },
         },
         // Series names only: the values are in the facts above the chart.
         legend: { live: false },
-        axes: [small ? { show: false } : { stroke: '#667085', size: 30 }, { stroke: '#667085', size: 56, values: (u, vals) => vals.map((v) => fmt(u, v)) }],
+        axes: [
+          small ? { show: false } : { stroke: '#667085', size: 30 },
+          { stroke: '#667085', size: 56, space: small ? 16 : 30, values: (u, vals) => vals.map((v) => fmt(u, v)) },
+        ],
         series: [{}, ...names.map((n) => ({ label: LABELS[n], stroke: COLORS[n], width: 1.5, value: fmt, spanGaps: false }))],
       },
       [[], ...names.map(() => [])],
