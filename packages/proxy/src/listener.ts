@@ -1,11 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { type HostPort, RustlbError } from '@rustlb/core';
+import { type HostPort, normalizeIp, RustlbError } from '@rustlb/core';
+import { type ClientAddress, type IntakeEvents, type IntakeSettings, intake, PLAIN } from './intake.js';
 
 const kOwner = Symbol('rustlb.listener');
+const kHanded = Symbol('rustlb.handed');
 
-/** The listening server knows its FrontendListener; an accepted socket knows its server. */
+/** The listening server knows its FrontendListener; an accepted socket knows its server, and the socket its frontend speaks to when that is another (TLS). */
 type OwnedServer = Server & { [kOwner]?: FrontendListener };
-type AcceptedSocket = Socket & { server?: OwnedServer };
+type AcceptedSocket = Socket & { server?: OwnedServer; [kHanded]?: Socket };
 
 // Nothing is stored on the sockets themselves: with 10,000 idle keep-alive connections,
 // every per-socket property and listener closure shows in the memory they hold.
@@ -18,6 +20,12 @@ function onQueuedClose(this: AcceptedSocket): void {
 }
 
 function ignoreError(): void {}
+
+const NO_EVENTS: IntakeEvents = { proxyRejected() {}, tlsFailed() {}, tlsEstablished() {} };
+
+function plainPeer(socket: Socket): ClientAddress {
+  return { ip: normalizeIp(socket.remoteAddress), port: socket.remotePort ?? 0 };
+}
 
 /** Beyond this many waiting connections a worker closes new ones (the kernel backlog is full too by then). */
 const MAX_QUEUE = 1024;
@@ -49,8 +57,11 @@ export function workerShare(max: number | null, worker: WorkerSlot): number | nu
  */
 export class FrontendListener {
   readonly server: OwnedServer;
-  readonly #accept: (socket: Socket) => void;
+  readonly #accept: (socket: Socket, client: ClientAddress) => void;
   readonly #closed: ((socket: Socket) => void) | null;
+  readonly #events: IntakeEvents | null;
+  /** The PROXY header and TLS steps of the current generation. */
+  #intake: IntakeSettings = PLAIN;
   #limit: number | null = null;
   #open = 0;
   readonly #queue: Socket[] = [];
@@ -61,21 +72,23 @@ export class FrontendListener {
   /** `close` was called: never listen again. */
   #stopped = false;
 
-  /** `accept` gets each admitted connection; `closed`, if given, hears when one closes. */
-  constructor(accept: (socket: Socket) => void, closed: ((socket: Socket) => void) | null = null) {
+  /**
+   * `accept` gets each admitted connection once through its intake (PROXY header, TLS),
+   * with the client's address; `closed`, if given, hears when one closes (the socket
+   * `accept` got); `events` counts what the intake refused.
+   */
+  constructor(accept: (socket: Socket, client: ClientAddress) => void, closed: ((socket: Socket) => void) | null = null, events: IntakeEvents | null = null) {
     this.#accept = accept;
     this.#closed = closed;
+    this.#events = events;
     this.server = createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (socket) => this.#onConnection(socket));
     this.server[kOwner] = this;
     this.server.on('error', ignoreError);
   }
 
-  /**
-   * A server the admitted sockets are handed to (node:http sets `socket.server` to
-   * itself): it must lead back here too, for the close accounting.
-   */
-  claim(server: Server): void {
-    (server as OwnedServer)[kOwner] = this;
+  /** The intake of connections accepted from now on (a reload may change it). */
+  setIntake(settings: IntakeSettings): void {
+    this.#intake = settings;
   }
 
   listen(address: HostPort, frontend: string): Promise<void> {
@@ -162,13 +175,18 @@ export class FrontendListener {
     this.#open++;
     // `on`, not `once`: `once` allocates a wrapper per socket; 'close' comes once anyway.
     socket.on('close', onAdmittedClose);
-    this.#accept(socket);
+    if (this.#intake === PLAIN) this.#accept(socket, plainPeer(socket));
+    else
+      intake(socket, this.#intake, this.#events ?? NO_EVENTS, (handed, client) => {
+        if (handed !== socket) (socket as AcceptedSocket)[kHanded] = handed;
+        this.#accept(handed, client);
+      });
   }
 
   /** @internal an admitted connection closed. */
   released(socket: Socket): void {
     this.#open--;
-    this.#closed?.(socket);
+    this.#closed?.((socket as AcceptedSocket)[kHanded] ?? socket);
     this.#admitWaiting();
   }
 

@@ -1,7 +1,7 @@
 import type { Candidate } from '@rustlb/balancer';
 import { isServerAvailable, type ServerEntry } from '@rustlb/core';
 import type { ServerMetrics, WorkerMetrics } from '@rustlb/telemetry';
-import { type PoolSettings, UpstreamPool } from './http/upstream-pool.js';
+import { PLAIN_LINK, type PoolSettings, type UpstreamLink, UpstreamPool } from './http/upstream-pool.js';
 
 /**
  * One upstream server as a worker knows it. Slots outlive configuration generations
@@ -23,6 +23,7 @@ export class ServerSlot implements Candidate {
   /** This server's request metrics, bound at its first answered request and kept while the slot lives. */
   #metrics: ServerMetrics | null = null;
   #retired = false;
+  #link: UpstreamLink = PLAIN_LINK;
 
   constructor(entry: ServerEntry, backend: string) {
     this.key = entry.key;
@@ -34,6 +35,18 @@ export class ServerSlot implements Candidate {
     this.available = isServerAvailable(entry);
   }
 
+  /** How connections to this server are made (the backend's tls and send_proxy); a change closes the pools made the old way. */
+  get link(): UpstreamLink {
+    return this.#link;
+  }
+
+  configure(link: UpstreamLink): void {
+    if (sameLink(this.#link, link)) return;
+    this.#link = link;
+    for (const pool of this.#pools.values()) pool.close();
+    this.#pools.clear();
+  }
+
   update(entry: ServerEntry): void {
     this.weight = entry.weight;
     this.available = isServerAvailable(entry);
@@ -43,7 +56,7 @@ export class ServerSlot implements Candidate {
     const id = settings.id;
     let pool = this.#pools.get(id);
     if (pool === undefined) {
-      pool = new UpstreamPool(this.host, this.port, settings);
+      pool = new UpstreamPool(this.host, this.port, settings, this.#link);
       this.#pools.set(id, pool);
     }
     return pool;
@@ -76,4 +89,12 @@ export class ServerSlot implements Candidate {
     for (const pool of this.#pools.values()) pool.close();
     this.#pools.clear();
   }
+}
+
+function sameLink(a: UpstreamLink, b: UpstreamLink): boolean {
+  if (a.sendProxy !== b.sendProxy) return false;
+  const x = a.tls;
+  const y = b.tls;
+  if (x === null || y === null) return x === y;
+  return x.verify === y.verify && x.caPem === y.caPem && x.servername === y.servername && x.certPem === y.certPem && x.keyPem === y.keyPem;
 }

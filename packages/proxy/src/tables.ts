@@ -1,6 +1,7 @@
 import { type Balancer, createBalancer } from '@rustlb/balancer';
 import type { Algorithm, ResolvedConfig, ServerEntry, Topology } from '@rustlb/core';
 import type { Logger } from '@rustlb/telemetry';
+import { PLAIN_LINK } from './http/upstream-pool.js';
 import { ServerSlot } from './server-slot.js';
 
 /** One backend's servers in a generation, with a balancer per algorithm that uses it. */
@@ -77,6 +78,7 @@ export class ProxyTables {
       const servers = entries.map((e) => {
         const slot = previous?.slots.get(e.key) ?? new ServerSlot(e, b.name);
         slot.update(e);
+        slot.configure(b.tls === null && b.sendProxy === null ? PLAIN_LINK : { tls: b.tls, sendProxy: b.sendProxy });
         slots.set(e.key, slot);
         return slot;
       });

@@ -17,6 +17,10 @@ export const METRIC = {
   configGeneration: 'rustlb_config_generation',
   configLastReload: 'rustlb_config_last_reload_success_timestamp_seconds',
   scrapeErrors: 'rustlb_metrics_scrape_errors_total',
+  proxyRejected: 'rustlb_proxy_protocol_rejected_total',
+  tlsHandshakes: 'rustlb_tls_handshakes_total',
+  tlsHandshakeFailures: 'rustlb_tls_handshake_failures_total',
+  tlsHandshakeDuration: 'rustlb_tls_handshake_duration_seconds',
 } as const;
 
 /** The only `method` label values: anything else is `OTHER`, so clients cannot grow the label set. */

@@ -1,24 +1,15 @@
 import type { MetricsJson } from './aggregate.js';
+import { Cell } from './cell.js';
+import { IntakeMetrics } from './intake-metrics.js';
 import { DURATION_BUCKETS, METHODS, METRIC, methodIndex, methodLabel } from './names.js';
 
-/**
- * One number the data plane updates. The hot path touches only this: no label
- * validation, no label hashing, no allocation (prom-client's `labels(...)` children
- * re-validate and re-hash their labels on every `inc`, which is what this avoids).
- */
-export class Cell {
-  value = 0;
-
-  inc(n = 1): void {
-    this.value += n;
-  }
-
-  dec(n = 1): void {
-    this.value -= n;
-  }
-}
+export { Cell };
 
 const HELP = {
+  proxyRejected: 'Connections closed because their PROXY protocol header was missing, invalid, too long or late, by frontend and reason.',
+  tlsHandshakes: 'TLS handshakes completed, by frontend and protocol version.',
+  tlsHandshakeFailures: 'TLS handshakes that failed, by frontend and reason.',
+  tlsHandshakeDuration: 'Time from a connection handed to TLS to its completed handshake, in seconds.',
   requests: 'Requests answered, by frontend, backend, method and status.',
   duration: 'Time from a request head arriving to the end of its response, in seconds.',
   active: 'Client connections open now (HTTP: under the frontend default backend; TCP: per session).',
@@ -53,6 +44,8 @@ export class WorkerMetrics {
   enabled = true;
   readonly #targets = new Map<string, MetricsTarget>();
   readonly #servers = new Map<string, ServerMetrics>();
+  readonly #intakes = new Map<string, IntakeMetrics>();
+  readonly #isEnabled = (): boolean => this.enabled;
   /** prom-client's registry method the worker answers a collection with. */
   readonly registry = { getMetricsAsJSON: (): Promise<MetricsJson> => Promise.resolve(this.snapshot()) };
 
@@ -87,6 +80,16 @@ export class WorkerMetrics {
     return s;
   }
 
+  /** What one frontend's intake records (PROXY headers, TLS handshakes), bound once per frontend name. */
+  intake(frontend: string): IntakeMetrics {
+    let m = this.#intakes.get(frontend);
+    if (m === undefined) {
+      m = new IntakeMetrics(frontend, this.#isEnabled);
+      this.#intakes.set(frontend, m);
+    }
+    return m;
+  }
+
   /** @internal A server left the configuration: its series are no longer exported by this process. */
   forgetServer(s: ServerMetrics): void {
     const key = `${s.backend}\n${s.server}`;
@@ -102,6 +105,10 @@ export class WorkerMetrics {
     const bytes: Value[] = [];
     const serverRequests: Value[] = [];
     const serverDuration: Value[] = [];
+    const proxyRejected: Value[] = [];
+    const tlsFailures: Value[] = [];
+    const tlsHandshakes: Value[] = [];
+    const tlsDuration: Value[] = [];
     if (this.enabled) {
       for (const t of this.#targets.values()) {
         const labels = { frontend: t.frontend, backend: t.backend };
@@ -125,8 +132,29 @@ export class WorkerMetrics {
         }
         histogramValues(serverDuration, METRIC.serverDuration, labels, s.histogram);
       }
+      for (const m of this.#intakes.values()) {
+        const frontend = m.frontend;
+        for (const [reason, cell] of m.proxyRejections) proxyRejected.push({ labels: { frontend, reason }, value: cell.value });
+        for (const [reason, cell] of m.tlsFailures) tlsFailures.push({ labels: { frontend, reason }, value: cell.value });
+        for (const [version, cell] of m.tlsHandshakes) tlsHandshakes.push({ labels: { frontend, version }, value: cell.value });
+        if (m.handshakeCount > 0)
+          histogramValues(
+            tlsDuration,
+            METRIC.tlsHandshakeDuration,
+            { frontend },
+            { buckets: m.handshakeBuckets, sum: m.handshakeSum, count: m.handshakeCount },
+          );
+      }
     }
+    // The intake's families exist once a TLS or PROXY frontend has something to count:
+    // a configuration without either exports none of them.
+    const intake: MetricsJson = [];
+    if (proxyRejected.length > 0) intake.push(metric(METRIC.proxyRejected, HELP.proxyRejected, 'counter', proxyRejected));
+    if (tlsHandshakes.length > 0) intake.push(metric(METRIC.tlsHandshakes, HELP.tlsHandshakes, 'counter', tlsHandshakes));
+    if (tlsFailures.length > 0) intake.push(metric(METRIC.tlsHandshakeFailures, HELP.tlsHandshakeFailures, 'counter', tlsFailures));
+    if (tlsDuration.length > 0) intake.push(metric(METRIC.tlsHandshakeDuration, HELP.tlsHandshakeDuration, 'histogram', tlsDuration));
     return [
+      ...intake,
       metric(METRIC.requests, HELP.requests, 'counter', requests),
       metric(METRIC.duration, HELP.duration, 'histogram', duration),
       metric(METRIC.activeConnections, HELP.active, 'gauge', active),

@@ -7,7 +7,7 @@ export interface TopologyPush {
 }
 
 /** What a worker saw go wrong talking to a server (passive health). */
-export type PassiveFailureReason = 'refused' | 'connect-timeout' | 'reset' | 'response-timeout';
+export type PassiveFailureReason = 'refused' | 'connect-timeout' | 'reset' | 'response-timeout' | 'tls';
 
 export interface PassiveFailure {
   readonly key: string;

@@ -1,7 +1,9 @@
 import type { Socket } from 'node:net';
-import { type ErrorCode, normalizeIp } from '@rustlb/core';
+import type { ErrorCode } from '@rustlb/core';
 import { ChunkedDecoder, type ChunkSink, type H1Code, h1Status, parseRequestHead, RequestHead } from '@rustlb/http1';
 import { logHttpAccess } from '@rustlb/telemetry';
+import type { ClientAddress } from '../intake.js';
+import { encodeProxyHeader } from '../proxy-protocol.js';
 import { errorResponse, statusOf } from './error-page.js';
 import { CLIENT_CLOSED, Exchange } from './exchange.js';
 import { incomingRequestId } from './headers.js';
@@ -72,6 +74,8 @@ export class ClientConnection implements ChunkSink {
   readonly frontend: HttpFrontend;
   readonly clientIp: string;
   readonly clientPort: string;
+  /** TLS terminated on this connection (X-Forwarded-Proto: https). */
+  readonly secure: boolean;
   /** The exchange whose answer is being written (at most one). */
   exchange: Exchange | null = null;
   /** Bits of PAUSED_*: rustlb, not the kernel, holds the client back. */
@@ -99,12 +103,13 @@ export class ClientConnection implements ChunkSink {
   #movedAt = 0;
   #processing = false;
 
-  constructor(socket: Socket, frontend: HttpFrontend) {
+  constructor(socket: Socket, frontend: HttpFrontend, client: ClientAddress, secure: boolean) {
     this.socket = socket as ClientSocket;
     this.socket[kConnection] = this;
     this.frontend = frontend;
-    this.clientIp = normalizeIp(socket.remoteAddress);
-    this.clientPort = String(socket.remotePort ?? '');
+    this.clientIp = client.ip;
+    this.clientPort = String(client.port);
+    this.secure = secure;
     this.#idleSince = performance.now();
     socket.on('data', onClientData);
     socket.on('end', onClientEnd);
@@ -502,6 +507,15 @@ export class ClientConnection implements ChunkSink {
       return 0;
     }
     return now - this.#movedAt;
+  }
+
+  /** The PROXY header a backend with send_proxy gets first: this client, and the address it reached. */
+  proxyHeader(version: 'v1' | 'v2'): Buffer {
+    return encodeProxyHeader(
+      version,
+      { address: this.clientIp, port: Number(this.clientPort) },
+      { address: this.socket.localAddress ?? (this.clientIp.includes(':') ? '::' : '0.0.0.0'), port: this.socket.localPort ?? 0 },
+    );
   }
 
   /** Bytes read and written since the last call (each request's share of the counters). */

@@ -188,14 +188,15 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
     this.#vars.backendAddr = slot.address;
     const pool = slot.pool(this.#state.pool);
     // A retry goes on a connection of its own, so it cannot land on another stale pooled one;
-    // a tunnel's connection is never pooled afterwards, so it never takes a pooled one.
-    const up = fresh || this.#websocket ? null : pool.take();
+    // a tunnel's connection is never pooled afterwards, so it never takes a pooled one; nor
+    // does a request whose connection carries its client's PROXY header.
+    const up = fresh || this.#websocket || pool.private ? null : pool.take();
     if (up !== null) {
       this.onUpstreamReady(up);
       return;
     }
     this.#connecting = true;
-    pool.open(this);
+    pool.open(this, pool.private ? this.#conn.proxyHeader(pool.link.sendProxy ?? 'v1') : null);
   }
 
   #releaseSlot(): void {
@@ -224,6 +225,7 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
       trustedPeer: this.#state.trusted !== null && this.#state.isTrusted(this.#vars.clientIp),
       upgrade: this.#websocket,
       defaultHost: slot.address,
+      secure: this.#conn.secure,
     });
     // A server connection takes the request: now the client may send its body (unless it
     // already has: RFC 9110 §10.1.1 lets the 100 be omitted then).
@@ -282,7 +284,8 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
     switch (failure) {
       case 'connect-refused':
       case 'connect-timeout':
-        this.#ctx.hooks.passiveFailure(slot, failure === 'connect-refused' ? 'refused' : 'connect-timeout');
+      case 'tls':
+        this.#ctx.hooks.passiveFailure(slot, failure === 'connect-refused' ? 'refused' : failure);
         if (bodyUntouched) {
           this.#elsewhere(slot, failure);
           return;

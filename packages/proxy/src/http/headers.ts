@@ -29,6 +29,8 @@ export interface RequestHeadInput {
   readonly upgrade: boolean;
   /** For a request without Host (HTTP/1.0): the server's address. */
   readonly defaultHost: string;
+  /** The client connection is TLS: X-Forwarded-Proto says https. */
+  readonly secure: boolean;
 }
 
 function named(tokens: readonly string[] | null, lower: string): boolean {
@@ -72,7 +74,7 @@ export function upstreamRequestHead(input: RequestHeadInput): string {
   const ruled = state.ruledRequest;
   const clientIp = input.vars.clientIp;
   if (!ruled.has('x-forwarded-for')) out += `X-Forwarded-For: ${xff === '' ? clientIp : `${xff}, ${clientIp}`}\r\n`;
-  if (!ruled.has('x-forwarded-proto')) out += `X-Forwarded-Proto: ${forwardedProto ?? 'http'}\r\n`;
+  if (!ruled.has('x-forwarded-proto')) out += `X-Forwarded-Proto: ${forwardedProto ?? (input.secure ? 'https' : 'http')}\r\n`;
   const host = forwardedHost ?? head.host;
   if (host !== null && !ruled.has('x-forwarded-host')) out += `X-Forwarded-Host: ${host}\r\n`;
   if (!ruled.has('via')) {

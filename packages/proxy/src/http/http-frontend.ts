@@ -1,7 +1,10 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ProxyContext } from '../context.js';
 import { IdleSweep } from '../idle-sweep.js';
+import type { ClientAddress, IntakeEvents, IntakeSettings } from '../intake.js';
 import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
+import { TlsTerminator } from '../tls-terminator.js';
 import { ClientConnection, clientConnectionOf } from './client-connection.js';
 import type { HttpState } from './http-state.js';
 import type { Tunnel } from './upgrade.js';
@@ -22,7 +25,7 @@ function sweepEvery(state: HttpState): number {
  * is swapped in on reload. One sweep per frontend enforces every connection's timeouts
  * (a timer per socket would cost memory on every idle keep-alive connection).
  */
-export class HttpFrontend {
+export class HttpFrontend implements IntakeEvents {
   readonly ctx: ProxyContext;
   state: HttpState;
   readonly tunnels = new Set<Tunnel>();
@@ -32,14 +35,38 @@ export class HttpFrontend {
   #sweep: NodeJS.Timeout | null = null;
   #sweepMs = 0;
   #open = 0;
+  #tls: TlsTerminator | null = null;
 
   constructor(ctx: ProxyContext, state: HttpState) {
     this.ctx = ctx;
     this.state = state;
     this.#listener = new FrontendListener(
-      (socket) => this.#accept(socket),
+      (socket, client) => this.#accept(socket, client),
       (socket) => this.#closed(socket),
+      this,
     );
+    this.#applyIntake();
+  }
+
+  /** The PROXY header and TLS steps for connections accepted from now on; certificates change here on reload. */
+  #applyIntake(): void {
+    const f = this.state.frontend;
+    this.#tls = TlsTerminator.next(f.tls, this.#tls);
+    const intake: IntakeSettings = { proxyProtocol: f.proxyProtocol, proxyWaitMs: f.http.timeouts.clientHeaderMs, tls: this.#tls };
+    this.#listener.setIntake(intake);
+  }
+
+  proxyRejected(reason: string): void {
+    this.ctx.logger.debug({ frontend: this.name, reason }, 'connection without a valid PROXY header closed');
+    this.ctx.metrics.intake(this.name).proxyRejected(reason);
+  }
+
+  tlsFailed(reason: string): void {
+    this.ctx.metrics.intake(this.name).tlsFailed(reason);
+  }
+
+  tlsEstablished(seconds: number, socket: TLSSocket): void {
+    this.ctx.metrics.intake(this.name).tlsEstablished(seconds, socket.getProtocol() ?? 'unknown');
   }
 
   get name(): string {
@@ -65,6 +92,7 @@ export class HttpFrontend {
       after.active.inc(this.#open);
     }
     this.state = state;
+    this.#applyIntake();
     if (this.#sweep !== null && sweepEvery(state) !== this.#sweepMs) {
       clearInterval(this.#sweep);
       this.#sweep = null;
@@ -82,12 +110,12 @@ export class HttpFrontend {
     return this.#open;
   }
 
-  #accept(socket: Socket): void {
+  #accept(socket: Socket, client: ClientAddress): void {
     this.#open++;
     const m = this.state.fallback.metrics;
     m.connections.inc();
     m.active.inc();
-    const conn = new ClientConnection(socket, this);
+    const conn = new ClientConnection(socket, this, client, this.#tls !== null);
     this.#connections.add(conn);
     this.#startSweep();
     socket.resume();

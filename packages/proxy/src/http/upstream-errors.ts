@@ -5,6 +5,8 @@ export type UpstreamFailure =
   /** Nothing was sent: another server may be tried. */
   | 'connect-refused'
   | 'connect-timeout'
+  /** The TLS handshake with the server failed (its certificate did not verify, no common protocol): nothing was sent. */
+  | 'tls'
   /** The connection closed or reset before a response byte arrived (possibly a stale pooled one). */
   | 'reset'
   /** No response head within http.timeouts.response (or the body stalled that long). */
@@ -20,6 +22,7 @@ export type UpstreamFailure =
 export function failureCode(failure: UpstreamFailure): ErrorCode {
   switch (failure) {
     case 'connect-refused':
+    case 'tls':
       return 'RLB_ERR_UPSTREAM_CONNECT';
     case 'connect-timeout':
       return 'RLB_ERR_UPSTREAM_CONNECT_TIMEOUT';

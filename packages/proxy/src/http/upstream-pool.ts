@@ -1,4 +1,6 @@
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import type { BackendTls, ProxyProtocolVersion } from '@rustlb/core';
 import { UpstreamConnection } from './upstream-connection.js';
 import type { UpstreamFailure } from './upstream-errors.js';
 
@@ -10,6 +12,14 @@ export interface PoolSettings {
   readonly id: string;
 }
 
+/** How connections to a server are made: TLS or not, a PROXY header first or not (from the backend's config). */
+export interface UpstreamLink {
+  readonly tls: BackendTls | null;
+  readonly sendProxy: ProxyProtocolVersion | null;
+}
+
+export const PLAIN_LINK: UpstreamLink = { tls: null, sendProxy: null };
+
 /** Who asked for a connection: told once, either way. */
 export interface ConnectWaiter {
   onUpstreamReady(up: UpstreamConnection): void;
@@ -19,20 +29,25 @@ export interface ConnectWaiter {
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
 
 const kConnecting = Symbol('rustlb.connecting');
+
+function ignoreError(): void {}
 type ConnectingSocket = Socket & { [kConnecting]?: Connecting };
 
 /** One connection attempt: its timer and its waiter. */
 class Connecting {
-  readonly socket: ConnectingSocket;
+  socket: ConnectingSocket;
   readonly pool: UpstreamPool;
   readonly waiter: ConnectWaiter;
   readonly timer: NodeJS.Timeout;
+  /** A PROXY header to send before anything else (TLS included), or null. */
+  readonly proxyHeader: Buffer | null;
   done = false;
 
-  constructor(socket: ConnectingSocket, pool: UpstreamPool, waiter: ConnectWaiter, timeoutMs: number) {
+  constructor(socket: ConnectingSocket, pool: UpstreamPool, waiter: ConnectWaiter, timeoutMs: number, proxyHeader: Buffer | null) {
     this.socket = socket;
     this.pool = pool;
     this.waiter = waiter;
+    this.proxyHeader = proxyHeader;
     this.timer = setTimeout(connectTimedOut, timeoutMs, this);
   }
 }
@@ -47,6 +62,29 @@ function connectTimedOut(c: Connecting): void {
 function onConnected(this: ConnectingSocket): void {
   const c = this[kConnecting];
   if (c === undefined || c.done) return;
+  if (c.proxyHeader !== null) this.write(c.proxyHeader);
+  const tls = c.pool.link.tls;
+  if (tls !== null && !(this as Socket as TLSSocket).encrypted) {
+    // TCP is up (and the PROXY header, which precedes TLS, written): now the handshake, within the same connect timeout.
+    this.off('error', onConnectError);
+    this.on('error', ignoreError);
+    const secure = c.pool.secure(this) as ConnectingSocket;
+    secure[kConnecting] = c;
+    c.socket = secure;
+    secure.once('secureConnect', onSecured);
+    secure.on('error', onConnectError);
+    return;
+  }
+  c.done = true;
+  clearTimeout(c.timer);
+  this[kConnecting] = undefined;
+  this.off('error', onConnectError);
+  c.waiter.onUpstreamReady(new UpstreamConnection(this, c.pool));
+}
+
+function onSecured(this: ConnectingSocket): void {
+  const c = this[kConnecting];
+  if (c === undefined || c.done) return;
   c.done = true;
   clearTimeout(c.timer);
   this[kConnecting] = undefined;
@@ -59,8 +97,10 @@ function onConnectError(this: ConnectingSocket, err: NodeJS.ErrnoException): voi
   if (c === undefined || c.done) return;
   c.done = true;
   clearTimeout(c.timer);
+  c.socket.destroy();
   this.destroy();
-  c.waiter.onUpstreamFailed(CONNECT_ERRORS.has(err.code ?? '') ? 'connect-refused' : 'reset', err.code ?? err.message);
+  const tls = this !== c.socket || (this as Socket as TLSSocket).encrypted === true;
+  c.waiter.onUpstreamFailed(tls ? 'tls' : CONNECT_ERRORS.has(err.code ?? '') ? 'connect-refused' : 'reset', err.code ?? err.message);
 }
 
 /**
@@ -73,14 +113,43 @@ export class UpstreamPool {
   readonly host: string;
   readonly port: number;
   readonly settings: PoolSettings;
+  readonly link: UpstreamLink;
   readonly #idle: UpstreamConnection[] = [];
+  /** The last TLS session the server gave, offered again on the next connection (resumption). */
+  #session: Buffer | undefined = undefined;
   #sweep: NodeJS.Timeout | null = null;
   #closed = false;
 
-  constructor(host: string, port: number, settings: PoolSettings) {
+  constructor(host: string, port: number, settings: PoolSettings, link: UpstreamLink = PLAIN_LINK) {
     this.host = host;
     this.port = port;
     this.settings = settings;
+    this.link = link;
+  }
+
+  /** Connections carry one client's PROXY header: never shared (as HAProxy marks them private). */
+  get private(): boolean {
+    return this.link.sendProxy !== null;
+  }
+
+  /** @internal TLS over a connected socket, with the backend's verification settings and the last session. */
+  secure(socket: Socket): TLSSocket {
+    const tls = this.link.tls as BackendTls;
+    const servername = tls.servername ?? (isIP(this.host) === 0 ? this.host : undefined);
+    const secure = tlsConnect({
+      socket,
+      ...(servername === undefined ? {} : { servername }),
+      rejectUnauthorized: tls.verify,
+      ...(tls.caPem === null ? {} : { ca: tls.caPem }),
+      ...(tls.certPem === null || tls.keyPem === null ? {} : { cert: tls.certPem, key: tls.keyPem }),
+      minVersion: 'TLSv1.2',
+      ALPNProtocols: ['http/1.1'],
+      ...(this.#session === undefined ? {} : { session: this.#session }),
+    });
+    secure.on('session', (session: Buffer) => {
+      this.#session = session;
+    });
+    return secure;
   }
 
   /** An idle pooled connection that is still open, or null. */
@@ -97,17 +166,17 @@ export class UpstreamPool {
     return null;
   }
 
-  /** Opens a new connection; the waiter hears once. */
-  open(waiter: ConnectWaiter): void {
+  /** Opens a new connection (with a PROXY header first, for a backend that sends one); the waiter hears once. */
+  open(waiter: ConnectWaiter, proxyHeader: Buffer | null = null): void {
     const socket = connect({ host: this.host, port: this.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }) as ConnectingSocket;
-    socket[kConnecting] = new Connecting(socket, this, waiter, this.settings.connectMs);
+    socket[kConnecting] = new Connecting(socket, this, waiter, this.settings.connectMs, proxyHeader);
     socket.once('connect', onConnected);
     socket.on('error', onConnectError);
   }
 
   /** A connection whose response is complete and that may serve another request. */
   release(up: UpstreamConnection): void {
-    if (this.#closed || !up.alive) {
+    if (this.#closed || !up.alive || this.private) {
       up.destroy();
       return;
     }
