@@ -1,4 +1,4 @@
-import type { AdminState, BackendConfig, HealthCheckSettings, ResolvedConfig, Topology } from '@rustlb/core';
+import type { AdminState, BackendConfig, BackendTls, HealthCheckSettings, ResolvedConfig, Topology } from '@rustlb/core';
 import type { PassiveReport } from '@rustlb/core/ipc';
 import {
   INITIAL_HEALTH,
@@ -20,6 +20,8 @@ import { entry, type Member, Membership } from './server-table.js';
 interface Tracked {
   member: Member;
   settings: HealthCheckSettings;
+  /** The backend's TLS to its servers: probes speak it too. */
+  tls: BackendTls | null;
   health: ServerHealth;
   lastCheck: { at: number; ok: boolean; reason: string | null } | null;
   cooldownTimer: NodeJS.Timeout | null;
@@ -86,8 +88,8 @@ export class HealthRunner {
   }
 
   #reconcile(): void {
-    const wanted = new Map<string, { member: Member; settings: HealthCheckSettings }>();
-    for (const b of this.#backends) for (const m of this.membership.members(b)) wanted.set(m.key, { member: m, settings: b.healthCheck });
+    const wanted = new Map<string, { member: Member; settings: HealthCheckSettings; tls: BackendTls | null }>();
+    for (const b of this.#backends) for (const m of this.membership.members(b)) wanted.set(m.key, { member: m, settings: b.healthCheck, tls: b.tls });
     for (const [key, t] of this.#servers) {
       if (wanted.has(key)) continue;
       this.#scheduler.cancel(key);
@@ -96,16 +98,17 @@ export class HealthRunner {
       this.#metrics.backendHealth.remove(t.member.backend, t.member.address);
     }
     this.#pruneAdmin(wanted);
-    for (const [key, { member, settings }] of wanted) {
+    for (const [key, { member, settings, tls }] of wanted) {
       const t = this.#servers.get(key);
       if (t === undefined) {
-        this.#servers.set(key, { member, settings, health: INITIAL_HEALTH, lastCheck: null, cooldownTimer: null, since: Date.now() });
+        this.#servers.set(key, { member, settings, tls, health: INITIAL_HEALTH, lastCheck: null, cooldownTimer: null, since: Date.now() });
         this.#metrics.backendHealth.labels(member.backend, member.address).set(1);
         this.#schedule(key);
       } else {
         const changed = JSON.stringify(t.settings) !== JSON.stringify(settings);
         t.member = member;
         t.settings = settings;
+        t.tls = tls;
         if (changed) this.#schedule(key);
       }
     }
@@ -148,7 +151,7 @@ export class HealthRunner {
     const t = this.#servers.get(key);
     if (t === undefined) return;
     const s = t.settings;
-    const target = { host: t.member.host, port: t.member.port, timeoutMs: s.timeoutMs };
+    const target = { host: t.member.host, port: t.member.port, timeoutMs: s.timeoutMs, tls: t.tls };
     const result: ProbeResult =
       s.type === 'http'
         ? await probeHttp({ ...target, path: s.path, expectedStatus: s.expectedStatus, hostHeader: t.member.configured })

@@ -1,7 +1,8 @@
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { VERSION } from '@rustlb/core';
-import { failureReason, type ProbeResult, type ProbeTarget } from './result.js';
+import { failureReason, type ProbeResult, type ProbeTarget, tlsOptions } from './result.js';
 
 export interface HttpProbeTarget extends ProbeTarget {
   readonly path: string;
@@ -25,14 +26,16 @@ export function probeHttp(target: HttpProbeTarget): Promise<ProbeResult> {
       req.destroy();
       resolve({ ok, reason, durationMs: performance.now() - started });
     };
-    const req = request({
+    const options = {
       host: target.host,
       port: target.port,
       path: target.path,
       method: 'GET',
       agent: false,
       headers: { host: hostHeader, 'user-agent': USER_AGENT, connection: 'close', accept: '*/*' },
-    });
+    } as const;
+    const tls = target.tls ?? null;
+    const req = tls === null ? request(options) : httpsRequest({ ...tlsOptions(target, tls), ...options });
     const timer = setTimeout(() => done(false, 'timeout'), target.timeoutMs);
     // The status decides; a body that is slow or endless must not turn a verdict into a timeout.
     req.once('response', (res) => {
