@@ -60,6 +60,15 @@ const EXAMPLES = {
   'backends[].health_check.healthy_threshold': 2,
   'backends[].health_check.cooldown': '30s',
   'backends[].resolve_interval': '10s',
+  'frontends[].tls.certificates[].cert': 'tls/www.example.com.crt',
+  'frontends[].tls.certificates[].key': 'tls/www.example.com.key',
+  'frontends[].tls.ciphers': 'ECDHE+AESGCM:ECDHE+CHACHA20',
+  'frontends[].tls.alpn': ['http/1.1'],
+  'backends[].tls.ca': 'tls/internal-ca.crt',
+  'backends[].tls.servername': 'web.internal.example.com',
+  'backends[].tls.cert': 'tls/rustlb-client.crt',
+  'backends[].tls.key': 'tls/rustlb-client.key',
+  'backends[].send_proxy': 'v2',
 };
 
 /** How a `format` reads in the type column. */
@@ -77,6 +86,7 @@ const FORMATS = {
 const DEFINITIONS = {
   name: 'name',
   positiveInteger: 'integer ≥ 1',
+  file: 'file path',
   headerName: 'header name',
   headerMap: 'map: header name → header value',
 };

@@ -15,6 +15,7 @@ import {
   type ResolvedConfig,
 } from '@rustlb/core';
 import type { RawConfig, RawFrontend } from './raw.js';
+import type { TlsCheck } from './tls-files.js';
 import { parseDuration, parseSize } from './units.js';
 
 /**
@@ -47,7 +48,7 @@ function resolver(text: string): HostPort {
   return isIP(text) !== 0 ? { host: text, port: 53 } : hostPort(text);
 }
 
-function frontend(f: RawFrontend): FrontendConfig {
+function frontend(f: RawFrontend, tls: FrontendConfig['tls']): FrontendConfig {
   const t = f.http.timeouts;
   return {
     name: f.name,
@@ -83,13 +84,16 @@ function frontend(f: RawFrontend): FrontendConfig {
       backend: r.backend,
       algorithm: (r.algorithm as Algorithm | undefined) ?? null,
     })),
-    tls: null,
-    proxyProtocol: false,
+    tls,
+    proxyProtocol: f.proxy_protocol === 'accept',
   };
 }
 
-/** Schema-valid, cross-checked raw data → the typed configuration every process uses. */
-export function normalize(raw: RawConfig, configFile: string | null): ResolvedConfig {
+/**
+ * Schema-valid, cross-checked raw data → the typed configuration every process uses.
+ * `tls` holds the certificates, keys and CAs read and checked from the files it names.
+ */
+export function normalize(raw: RawConfig, configFile: string | null, tls: Pick<TlsCheck, 'frontends' | 'backends'>): ResolvedConfig {
   const d = raw.health_check_defaults;
   const defaults: HealthCheckSettings = {
     type: 'tcp',
@@ -102,7 +106,7 @@ export function normalize(raw: RawConfig, configFile: string | null): ResolvedCo
     cooldownMs: ms(d.cooldown),
   };
   const g = raw.global;
-  const backends: BackendConfig[] = raw.backends.map((b) => {
+  const backends: BackendConfig[] = raw.backends.map((b, i) => {
     const hc = b.health_check;
     return {
       name: b.name,
@@ -124,8 +128,8 @@ export function normalize(raw: RawConfig, configFile: string | null): ResolvedCo
               cooldownMs: hc.cooldown === undefined ? defaults.cooldownMs : ms(hc.cooldown),
             },
       resolveIntervalMs: ms(b.resolve_interval),
-      tls: null,
-      sendProxy: null,
+      tls: tls.backends.get(i) ?? null,
+      sendProxy: b.send_proxy ?? null,
     };
   });
   return {
@@ -142,7 +146,7 @@ export function normalize(raw: RawConfig, configFile: string | null): ResolvedCo
       resolvers: g.resolvers.map(resolver),
     },
     healthCheckDefaults: defaults,
-    frontends: raw.frontends.map(frontend),
+    frontends: raw.frontends.map((f, i) => frontend(f, tls.frontends.get(i) ?? null)),
     backends,
   };
 }

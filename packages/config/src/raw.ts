@@ -19,6 +19,24 @@ export interface RawBackend {
   servers: { address: string; weight: number }[];
   health_check?: RawHealthCheck;
   resolve_interval: string;
+  tls?: RawBackendTls;
+  send_proxy?: 'v1' | 'v2';
+}
+
+export interface RawFrontendTls {
+  certificates: { cert: string; key: string }[];
+  min_version: 'TLSv1.2' | 'TLSv1.3';
+  ciphers?: string;
+  alpn?: string[];
+}
+
+export interface RawBackendTls {
+  enabled: boolean;
+  verify: boolean;
+  ca?: string;
+  servername?: string;
+  cert?: string;
+  key?: string;
 }
 
 export interface RawRoute {
@@ -56,6 +74,8 @@ export interface RawFrontend {
     };
   };
   routes: RawRoute[];
+  tls?: RawFrontendTls;
+  proxy_protocol?: 'accept';
 }
 
 export interface RawConfig {

@@ -115,6 +115,8 @@ function describe(e: ErrorObject, data: unknown, lineOf: LineOf): { problem: Con
       const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
       const got = e.data;
       const guess = typeof got === 'string' ? didYouMean(got, allowed) : null;
+      // A hint says why the other values are refused (min_version: TLS 1.0 and 1.1).
+      if (hint !== undefined) return at(segs, `${hint} (got ${shown(got)})`);
       return at(segs, `must be one of ${allowed.join(', ')} (got ${shown(got)})${guess === null ? '' : `; did you mean "${guess}"?`}`);
     }
     default: {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, resolve } from 'node:path';
-import { deepFreeze, readConfigText, type ValidationResult, validateConfigText } from '@rustlb/config';
+import { configFilesDigest, deepFreeze, readConfigText, type ValidationResult, validateConfigFile } from '@rustlb/config';
 import type { LogLevel, ResolvedConfig } from '@rustlb/core';
 import { type FSWatcher, watch } from 'chokidar';
 
@@ -15,6 +15,9 @@ export function applyOverrides(config: ResolvedConfig, overrides: Overrides): Re
 }
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The content a configuration is made of: its text and the certificate, key and CA files it names. */
+const contentHash = (text: string, filesDigest: string | undefined) => sha(filesDigest === undefined ? text : `${text}\0${filesDigest}`);
 
 /** A change event is followed by a read after this quiet time (editors write in bursts). */
 const DEBOUNCE_MS = 200;
@@ -42,7 +45,7 @@ export class ConfigOwner {
     this.file = resolve(file);
     this.#overrides = overrides;
     this.current = applyOverrides(initial, overrides);
-    this.#hash = sha(text);
+    this.#hash = contentHash(text, configFilesDigest(initial));
   }
 
   /** Reads and validates the file (retrying a read that fails right after a change). */
@@ -61,9 +64,12 @@ export class ConfigOwner {
       const message = `cannot read ${this.file}: ${lastError?.code === 'ENOENT' ? 'no such file' : (lastError?.message ?? 'unknown error')}`;
       return { result: { ok: false, errors: [{ path: '', line: null, message }], warnings: [] }, hash: null };
     }
-    const result = validateConfigText(text, this.file);
-    if (!result.ok) return { result, hash: sha(text) };
-    return { result: { ...result, config: applyOverrides(result.config, this.#overrides) }, hash: sha(text) };
+    const result = await validateConfigFile(text, this.file);
+    // The certificate, key and CA files count as content: a renewed certificate under an
+    // unchanged configuration text is a change.
+    const hash = contentHash(text, result.filesDigest);
+    if (!result.ok) return { result, hash };
+    return { result: { ...result, config: applyOverrides(result.config, this.#overrides) }, hash };
   }
 
   /** The new configuration is in force. */

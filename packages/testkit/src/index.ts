@@ -12,5 +12,6 @@ export { type RawHandler, RawHttpUpstream, type RawRequest, startRawHttpUpstream
 export { CTL_BIN, type LogLine, metricValue, ROOT, RUSTLB_BIN, type RustlbOptions, RustlbProcess, runCtl, runRustlb } from './rustlb.js';
 export { TaggedLoad, type TaggedResult, taggedSentAt } from './tagged-load.js';
 export { startTcpUpstream, TcpUpstream } from './tcp-upstream.js';
+export { type CertFiles, type ServerCertOptions, TestPki } from './tls-certs.js';
 export { once, waitFor } from './wait.js';
 export { writeRepeated } from './write-repeated.js';
