@@ -86,6 +86,7 @@ const FORMATS = {
 const DEFINITIONS = {
   name: 'name',
   positiveInteger: 'integer ≥ 1',
+  timeout: 'timeout > 0',
   file: 'file path',
   headerName: 'header name',
   headerMap: 'map: header name → header value',

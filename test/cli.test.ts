@@ -69,7 +69,7 @@ describe('rustlb --validate', () => {
       'frontends[0].listen (line 5): port 0 is out of range: use 1-65535',
       'frontends[0].backend (line 6): no backend named "api"',
       'frontends[0].algoritm (line 7): unknown key "algoritm" (did you mean "algorithm"?)',
-      'backends[0].servers[0].weight (line 12): must be a whole number from 1 to 1000 (got 0)',
+      'backends[0].servers[0].weight (line 12): must be a whole number from 1 to 4294967295 (0 would never be picked: leave such a server out, or drain it with rustlb-ctl) (got 0)',
     ];
     assert.deepEqual(r.stderr.trimEnd().split('\n'), [`rustlb: invalid configuration ${path} (5 errors):`, ...expected.map((e) => `  ${e}`)]);
   });

@@ -17,6 +17,8 @@ let main: number;
 let novia: number;
 let trusted: number;
 let routed: number;
+let quiet: number;
+let ruled: number;
 
 before(async () => {
   [a, api, stat, wild, admin, p1, p2] = (await Promise.all(['a', 'api', 'static', 'wild', 'admin', 'p1', 'p2'].map((n) => startHttpUpstream(n)))) as [
@@ -28,7 +30,7 @@ before(async () => {
     HttpUpstream,
     HttpUpstream,
   ];
-  [main, novia, trusted, routed] = await freePorts(4);
+  [main, novia, trusted, routed, quiet, ruled] = await freePorts(6);
   const one = (name: string, up: HttpUpstream) => ({ name, servers: [{ address: up.address }] });
   lb = await RustlbProcess.start({
     config: {
@@ -48,6 +50,14 @@ before(async () => {
         },
         { name: 'novia', listen: `127.0.0.1:${novia}`, protocol: 'http', backend: 'pool', http: { via: false } },
         { name: 'trusted', listen: `127.0.0.1:${trusted}`, protocol: 'http', backend: 'pool', http: { trusted_proxies: ['127.0.0.0/8'] } },
+        { name: 'quiet', listen: `127.0.0.1:${quiet}`, protocol: 'http', backend: 'pool', http: { x_real_ip: false, served_by: false } },
+        {
+          name: 'ruled',
+          listen: `127.0.0.1:${ruled}`,
+          protocol: 'http',
+          backend: 'pool',
+          http: { request_headers: { 'X-Real-IP': 'from-config' }, response_headers: { 'X-Served-By': 'edge' } },
+        },
         {
           name: 'routed',
           listen: `127.0.0.1:${routed}`,
@@ -284,6 +294,48 @@ test('request_headers and response_headers render $client_ip, $client_port, $bac
   } finally {
     a.handler = null;
   }
+});
+
+test("X-Real-IP (the client's address) on requests and X-Served-By: BACKEND:ADDRESS on responses, by default, as the original sent them", async () => {
+  a.handler = (_req, res) => {
+    res.setHeader('X-Served-By', 'upstream-says');
+    res.end('ok');
+  };
+  try {
+    const { res, seen } = await exchange(novia, 'GET /real HTTP/1.1\r\nHost: r.test\r\nX-Real-IP: 6.6.6.6');
+    assert.equal(seen.headers['x-real-ip'], '127.0.0.1');
+    assert.equal(rawNames(seen).filter((n) => n === 'x-real-ip').length, 1);
+    assert.equal(res.headers['x-served-by'], `pool:${a.address}`);
+    assert.equal(res.raw.match(/^x-served-by:/gim)?.length, 1);
+  } finally {
+    a.handler = null;
+  }
+});
+
+test('http.x_real_ip: false and http.served_by: false add neither and pass what the client and the server sent', async () => {
+  a.handler = (_req, res) => {
+    res.setHeader('X-Served-By', 'upstream-says');
+    res.end('ok');
+  };
+  try {
+    const plain = await exchange(quiet, 'GET /quiet HTTP/1.1\r\nHost: r.test');
+    assert.equal(plain.seen.headers['x-real-ip'], undefined);
+    assert.equal(plain.res.headers['x-served-by'], 'upstream-says');
+    const relayed = await exchange(quiet, 'GET /quiet2 HTTP/1.1\r\nHost: r.test\r\nX-Real-IP: 10.1.2.3');
+    assert.equal(relayed.seen.headers['x-real-ip'], '10.1.2.3');
+  } finally {
+    a.handler = null;
+  }
+  const none = await exchange(quiet, 'GET /quiet3 HTTP/1.1\r\nHost: r.test');
+  assert.equal(none.res.headers['x-served-by'], undefined);
+});
+
+test('a configuration that sets X-Real-IP or X-Served-By itself keeps its values', async () => {
+  const { res, seen } = await exchange(ruled, 'GET /ruled HTTP/1.1\r\nHost: r.test\r\nX-Real-IP: 6.6.6.6');
+  assert.equal(seen.headers['x-real-ip'], 'from-config');
+  assert.equal(rawNames(seen).filter((n) => n === 'x-real-ip').length, 1);
+  assert.equal(res.headers['x-served-by'], 'edge');
+  assert.equal(res.raw.match(/^x-served-by:/gim)?.length, 1);
 });
 
 test('remove_request_headers and remove_response_headers drop those fields', async () => {

@@ -2,7 +2,7 @@
 // on backends, /readyz follows start-up, config acknowledgement, bound frontends and drain; both answer JSON
 // with a reason, ?verbose lists each check, and they answer fast.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { after, describe, test } from 'node:test';
 import {
   freePort,
@@ -220,14 +220,48 @@ describe('one instance from start to drain', () => {
 });
 
 describe('metrics.enabled: false', () => {
-  test('/metrics (and the configured path) answer 404; /livez, /healthz and /readyz are served on the same address', async () => {
-    const { lb, port } = await startOne('m', { global: { metrics: { enabled: false, path: '/prom' } } });
+  test('with probes: true, /metrics (and the configured path) answer 404; /livez, /healthz and /readyz are served on the same address', async () => {
+    const { lb, port } = await startOne('m', { global: { metrics: { enabled: false, probes: true, path: '/prom' } } });
     assert.equal((await get(port)).status, 200);
     for (const path of ['/metrics', '/prom']) assert.equal((await get(lb.metricsPort, { path })).status, 404, path);
     assert.match((await get(lb.metricsPort, { path: '/prom' })).text, /metrics are disabled/);
     for (const path of ['/livez', '/healthz', '/readyz']) assert.equal((await probe(lb.metricsPort, path)).status, 200, path);
     assert.equal((await get(lb.metricsPort, { path: '/nope' })).status, 404);
     assert.ok(lb.logs.some((l) => l.msg === 'rustlb started' && l.metrics === 'off'));
+  });
+});
+
+describe('metrics.enabled: false without probes (an original file)', () => {
+  test('nothing is bound on the metrics address: a port held by another process there does not stop start-up, as with the original', async () => {
+    const up = await upstream('unbound');
+    const [port, metricsPort] = await freePorts(2);
+    // Someone else holds the metrics address (the clash the original survived).
+    const holder = createServer((s) => s.end('holder\n'));
+    await new Promise<void>((resolve) => holder.listen(metricsPort, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise((resolve) => holder.close(resolve)));
+    const lb = await RustlbProcess.start({
+      config: {
+        global: { metrics: { enabled: false, address: `127.0.0.1:${metricsPort}` } },
+        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
+        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
+      },
+      waitReady: false,
+    });
+    cleanup.push(() => lb.dispose());
+    await lb.waitForLog((l) => l.msg === 'rustlb started', 'rustlb started', 15_000);
+    assert.equal((await get(port)).status, 200);
+    assert.equal(lb.child.exitCode, null);
+    // The holder still has the address: rustlb never bound it.
+    const text = await new Promise<string>((resolve, reject) => {
+      const c = createConnection(metricsPort, '127.0.0.1');
+      let got = '';
+      c.on('data', (d) => {
+        got += d;
+      });
+      c.on('end', () => resolve(got));
+      c.on('error', reject);
+    });
+    assert.equal(text, 'holder\n');
   });
 });
 

@@ -2,7 +2,8 @@ import { FRAMING_FIELDS, fieldValueProblem, HEADER_VARIABLES, headerTemplateVari
 import { didYouMean } from './did-you-mean.js';
 import { type ConfigProblem, formatPath, type PathSegment, quote } from './problems.js';
 import type { RawConfig } from './raw.js';
-import { parseDuration } from './units.js';
+import { schema } from './schema.js';
+import { MAX_TIMER_MS, parseDuration } from './units.js';
 
 type LineOf = (p: readonly PathSegment[], key?: boolean) => number | null;
 
@@ -62,8 +63,12 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
       listOf(b.servers).forEach((s, j) => {
         if (!isObject(s) || typeof s.address !== 'string') return;
         const prior = seen.get(s.address);
+        // The original ran such a file: it is one server, its weights added up (normalize).
         if (prior !== undefined)
-          error(['backends', i, 'servers', j, 'address'], `duplicate server "${s.address}" (also servers[${prior}]${at(['backends', i, 'servers', prior])})`);
+          warn(
+            ['backends', i, 'servers', j, 'address'],
+            `"${s.address}" is also servers[${prior}]${at(['backends', i, 'servers', prior])}: it is one server, with the two weights added up`,
+          );
         else seen.set(s.address, j);
       });
     }
@@ -80,6 +85,12 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
         warn(
           ['backends', i, 'health_check', 'timeout'],
           'is longer than the interval: a slow probe delays the next one (probes never overlap), so the effective interval grows',
+        );
+      }
+      if (hc.type === 'http' && typeof hc.expected_status === 'number' && hc.expected_status > 599) {
+        warn(
+          ['backends', i, 'health_check', 'expected_status'],
+          `${hc.expected_status} is not a status HTTP defines (100-599): only a server that sends it is healthy`,
         );
       }
       if (hc.type === 'tcp' && (hc.path !== '/' || hc.expected_status !== 200)) {
@@ -212,14 +223,25 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
     }
   }
 
-  // The metrics server must not take a frontend's address.
+  // The metrics server must not take a frontend's address: only when it binds it (with
+  // metrics and probes off nothing is bound there, as with the original).
   const g = raw.global as unknown;
   const m = isObject(g) ? g.metrics : undefined;
-  if (isObject(m) && typeof m.address === 'string' && !isBroken(['global', 'metrics', 'address'])) {
+  const binds = isObject(m) && (typeof m.probes === 'boolean' ? m.probes || m.enabled !== false : m.enabled !== false);
+  if (isObject(m) && binds && typeof m.address === 'string' && !isBroken(['global', 'metrics', 'address'])) {
     const hp = parseHostPort(m.address);
     const clash = hp === null ? undefined : overlap(hp.host, hp.port);
     if (clash !== undefined)
       error(['global', 'metrics', 'address'], `${m.address} overlaps frontends[${clash.i}] (listen ${clash.text}${at(['frontends', clash.i, 'listen'])})`);
+  }
+
+  // Spans the original took (`1year`) that no Node.js timer can wait: they wait ~24.8 days.
+  for (const pattern of durationPaths()) {
+    for (const [segs, value] of valuesAt(raw, pattern)) {
+      const n = typeof value === 'string' && !isBroken(segs) ? parseDuration(value) : null;
+      if (n !== null && n > MAX_TIMER_MS)
+        warn(segs, `${quote(value as string)} is longer than 24.8 days, the longest a Node.js timer waits: rustlb waits 24.8 days`);
+    }
   }
 
   // Settings for the other protocol are accepted (the original did) but do nothing.
@@ -232,4 +254,47 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
   });
 
   return { errors, warnings };
+}
+
+const DURATION_REFS = new Set(['#/definitions/duration', '#/definitions/positiveDuration', '#/definitions/timeout']);
+let durationPathsCache: (string | null)[][] | null = null;
+
+/** Every path of the schema whose value is a duration; `null` stands for any list index. */
+function durationPaths(): (string | null)[][] {
+  if (durationPathsCache !== null) return durationPathsCache;
+  const out: (string | null)[][] = [];
+  const definitions = (schema.definitions ?? {}) as Record<string, Record<string, unknown>>;
+  const walk = (node: Record<string, unknown>, path: (string | null)[], depth: number): void => {
+    if (depth > 12) return;
+    const ref = node.$ref;
+    if (typeof ref === 'string') {
+      if (DURATION_REFS.has(ref)) {
+        out.push(path);
+        return;
+      }
+      const target = definitions[ref.replace('#/definitions/', '')];
+      if (target !== undefined) walk(target, path, depth + 1);
+      return;
+    }
+    const props = node.properties;
+    if (isObject(props)) for (const [k, v] of Object.entries(props)) if (isObject(v)) walk(v, [...path, k], depth + 1);
+    if (isObject(node.items)) walk(node.items, [...path, null], depth + 1);
+  };
+  walk(schema, [], 0);
+  durationPathsCache = out;
+  return out;
+}
+
+/** The values found at a path pattern (`null`: every index of a list), with their paths. */
+function valuesAt(root: unknown, pattern: readonly (string | null)[]): [PathSegment[], unknown][] {
+  let found: [PathSegment[], unknown][] = [[[], root]];
+  for (const key of pattern) {
+    const next: [PathSegment[], unknown][] = [];
+    for (const [segs, v] of found) {
+      if (key === null) for (const [i, item] of listOf(v).entries()) next.push([[...segs, i], item]);
+      else if (isObject(v) && key in v) next.push([[...segs, key], v[key]]);
+    }
+    found = next;
+  }
+  return found;
 }

@@ -16,7 +16,7 @@ import {
 } from '@rustlb/core';
 import type { RawConfig, RawFrontend } from './raw.js';
 import type { TlsCheck } from './tls-files.js';
-import { parseDuration, parseSize } from './units.js';
+import { parseSize, timerMs } from './units.js';
 
 /**
  * Where the control socket lives when `global.admin.socket` is not set: in the system
@@ -36,8 +36,8 @@ export function socketPath(socket: string, configFile: string | null): string {
   return configFile === null ? resolve(socket) : resolve(dirname(resolve(configFile)), socket);
 }
 
-// The schema accepted these, so they parse.
-const ms = (s: string): number => parseDuration(s) as number;
+// The schema accepted these, so they parse. Timers get at most ~24.8 days (Node's longest).
+const ms = (s: string): number => timerMs(s) as number;
 const hostPort = (s: string): HostPort => parseHostPort(s) as HostPort;
 
 function headerRules(map: Record<string, string | number | boolean>): HeaderRule[] {
@@ -65,6 +65,8 @@ function frontend(f: RawFrontend, tls: FrontendConfig['tls']): FrontendConfig {
       removeRequestHeaders: f.http.remove_request_headers.map((h) => h.toLowerCase()),
       removeResponseHeaders: f.http.remove_response_headers.map((h) => h.toLowerCase()),
       via: f.http.via,
+      xRealIp: f.http.x_real_ip,
+      servedBy: f.http.served_by,
       trustedProxies: [...f.http.trusted_proxies],
       maxHeaderSize: parseSize(f.http.max_header_size) as number,
       timeouts: {
@@ -110,7 +112,7 @@ export function normalize(raw: RawConfig, configFile: string | null, tls: Pick<T
     const hc = b.health_check;
     return {
       name: b.name,
-      servers: b.servers.map((s) => {
+      servers: mergeServers(b.servers).map((s) => {
         const hp = hostPort(s.address);
         return { address: s.address, host: hp.host, port: hp.port, weight: s.weight, dns: isIP(hp.host) === 0 };
       }),
@@ -136,7 +138,7 @@ export function normalize(raw: RawConfig, configFile: string | null, tls: Pick<T
     global: {
       logLevel: g.log_level as LogLevel,
       logFormat: g.log_format as LogFormat,
-      metrics: { enabled: g.metrics.enabled, address: hostPort(g.metrics.address), path: g.metrics.path },
+      metrics: { enabled: g.metrics.enabled, probes: g.metrics.probes ?? g.metrics.enabled, address: hostPort(g.metrics.address), path: g.metrics.path },
       workers: g.workers,
       shutdownDelayMs: ms(g.shutdown_delay),
       shutdownTimeoutMs: ms(g.shutdown_timeout),
@@ -149,6 +151,20 @@ export function normalize(raw: RawConfig, configFile: string | null, tls: Pick<T
     frontends: raw.frontends.map((f, i) => frontend(f, tls.frontends.get(i) ?? null)),
     backends,
   };
+}
+
+/**
+ * A server listed twice is one server with the weights added up (the original ran such a
+ * file, giving it a turn per listing; cross-check warns).
+ */
+function mergeServers(servers: readonly { address: string; weight: number }[]): { address: string; weight: number }[] {
+  const byAddress = new Map<string, { address: string; weight: number }>();
+  for (const s of servers) {
+    const prior = byAddress.get(s.address);
+    if (prior === undefined) byAddress.set(s.address, { address: s.address, weight: s.weight });
+    else prior.weight = Math.min(prior.weight + s.weight, 2 ** 32 - 1);
+  }
+  return [...byAddress.values()];
 }
 
 export function deepFreeze<T>(value: T): T {

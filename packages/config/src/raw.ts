@@ -61,6 +61,8 @@ export interface RawFrontend {
     remove_request_headers: string[];
     remove_response_headers: string[];
     via: boolean;
+    x_real_ip: boolean;
+    served_by: boolean;
     trusted_proxies: string[];
     max_header_size: string | number;
     timeouts: {
@@ -82,7 +84,7 @@ export interface RawConfig {
   global: {
     log_level: string;
     log_format: string;
-    metrics: { enabled: boolean; address: string; path: string };
+    metrics: { enabled: boolean; probes?: boolean; address: string; path: string };
     workers: number | 'auto';
     shutdown_delay: string;
     shutdown_timeout: string;

@@ -66,6 +66,7 @@ export interface SchemaResult {
  * problem with a path, a line and one readable sentence.
  */
 export function checkSchema(data: unknown, lineOf: (p: readonly PathSegment[], key?: boolean) => number | null): SchemaResult {
+  lowerCaseLogLevel(data);
   const validate = validator();
   if (validate(data)) return { problems: [], brokenPaths: [] };
   const errors = validate.errors ?? [];
@@ -90,6 +91,14 @@ export function checkSchema(data: unknown, lineOf: (p: readonly PathSegment[], k
 }
 
 type LineOf = (p: readonly PathSegment[], key?: boolean) => number | null;
+
+/** `global.log_level` is read in any case (`INFO`, `Warn`), as the original read it. */
+function lowerCaseLogLevel(data: unknown): void {
+  const g = (data as { global?: unknown } | null)?.global;
+  if (g === null || typeof g !== 'object' || Array.isArray(g)) return;
+  const level = (g as { log_level?: unknown }).log_level;
+  if (typeof level === 'string') (g as { log_level: string }).log_level = level.toLowerCase();
+}
 
 /** One Ajv error as a problem, and the path it makes unusable for later checks. */
 function describe(e: ErrorObject, data: unknown, lineOf: LineOf): { problem: ConfigProblem; segments: PathSegment[] } {

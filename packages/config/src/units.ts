@@ -1,26 +1,71 @@
 /** Parsing of the human units the configuration uses. */
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const DURATION_PART = /(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/y;
+/**
+ * Milliseconds in one of each unit: every spelling the original rustlb's duration parser
+ * (Rust's `humantime` 2) accepts, case-sensitive as there (`M` is a month, `m` a minute),
+ * plus `µs`. A month is 30.44 days and a year 365.25 days, as there.
+ */
+const DURATION_UNITS: Readonly<Record<string, number>> = (() => {
+  const table: Record<string, number> = {};
+  const add = (ms: number, ...names: string[]) => {
+    for (const n of names) table[n] = ms;
+  };
+  add(1e-6, 'nanos', 'nsec', 'ns');
+  add(1e-3, 'usec', 'us', 'µs');
+  add(1, 'millis', 'msec', 'ms');
+  add(1000, 'seconds', 'second', 'secs', 'sec', 's');
+  add(60_000, 'minutes', 'minute', 'mins', 'min', 'm');
+  add(3_600_000, 'hours', 'hour', 'hrs', 'hr', 'h');
+  add(86_400_000, 'days', 'day', 'd');
+  add(604_800_000, 'weeks', 'week', 'w');
+  add(2_630_016_000, 'months', 'month', 'M');
+  add(31_557_600_000, 'years', 'year', 'y');
+  return table;
+})();
 
-/** `100ms`, `5s`, `1m`, `1h`, `1m30s` (parts may be separated by spaces) → milliseconds. */
+/** The accepted forms, for error messages and the reference. */
+export const DURATION_FORMS =
+  'a number and a unit (ns, us, ms, s/sec/secs/second/seconds, m/min/mins/minute/minutes, h/hr/hrs/hour/hours, d/day/days, w/week/weeks, M/month/months, y/year/years), terms combined with or without spaces: 100ms, 1.5s, 10sec, 2 min, 1h 30m';
+
+/** The longest timer Node.js arms (about 24.8 days): longer durations wait this long. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** One term: digits (a decimal part is rustlb's own addition), optional spaces, a unit of letters. */
+const TERM = /\s*(\d+(?:\.\d+)?)\s*([A-Za-zµ]+)/y;
+/** Beyond what the original could hold (u64 seconds): refused, as it refused it. */
+const MAX_MS = 2 ** 64 * 1000;
+
+/**
+ * A duration → milliseconds (sub-millisecond parts round up to a whole millisecond, so
+ * no nonzero duration becomes 0), or null. `100ms`, `5s`, `1m30s`, `1h 30m`, `10sec`,
+ * `2 min`, `500us`, `2days`, `1year`: humantime's grammar (terms of a whole number and a
+ * unit, spaces allowed around and between them) and rustlb's decimals (`1.5s`). The
+ * result may exceed {@link MAX_TIMER_MS}: {@link timerMs} is what timers get.
+ */
 export function parseDuration(text: string): number | null {
-  const s = text.trim();
-  if (s.length === 0) return null;
+  const s = text.trimEnd();
   let total = 0;
   let at = 0;
+  let terms = 0;
   while (at < s.length) {
-    if (s[at] === ' ') {
-      at++;
-      continue;
-    }
-    DURATION_PART.lastIndex = at;
-    const m = DURATION_PART.exec(s);
+    TERM.lastIndex = at;
+    const m = TERM.exec(s);
     if (m === null) return null;
-    total += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
-    at = DURATION_PART.lastIndex;
+    const unit = DURATION_UNITS[m[2] as string];
+    if (unit === undefined) return null;
+    total += Number(m[1]) * unit;
+    at = TERM.lastIndex;
+    terms++;
   }
-  return Number.isFinite(total) && total <= 2 ** 31 - 1 ? Math.round(total) : null;
+  if (terms === 0 || !Number.isFinite(total) || total >= MAX_MS) return null;
+  // Whole nanoseconds first, so 1.1s is 1100ms and not 1101 by a rounding error.
+  return Math.ceil(Math.round(total * 1e6) / 1e6);
+}
+
+/** The milliseconds a timer is armed with: the duration, at most {@link MAX_TIMER_MS}. */
+export function timerMs(text: string): number | null {
+  const ms = parseDuration(text);
+  return ms === null ? null : Math.min(ms, MAX_TIMER_MS);
 }
 
 const MAX_SIZE = 1 << 30;

@@ -129,7 +129,7 @@ const frontend = fc.record(
     backend: name,
     algorithm: fc.constantFrom('round_robin', 'weighted', 'least_connections', 'ip_hash'),
     max_connections: fc.integer({ min: 1, max: 1000 }),
-    tcp: fc.record({ connect_timeout: duration, idle_timeout: duration }, { requiredKeys: [] }),
+    tcp: fc.record({ connect_timeout: positiveDuration, idle_timeout: duration }, { requiredKeys: [] }),
     http: fc.record(
       {
         request_headers: headerMap,
@@ -139,7 +139,10 @@ const frontend = fc.record(
         via: fc.boolean(),
         trusted_proxies: fc.array(fc.constantFrom('10.0.0.0/8', '::1/128', '192.168.1.1'), { maxLength: 2 }),
         max_header_size: fc.constantFrom('16KiB', 8192, '1MiB', '64kb'),
-        timeouts: fc.record({ client_header: duration, connect: duration, response: duration, upstream_idle: duration }, { requiredKeys: [] }),
+        timeouts: fc.record(
+          { client_header: positiveDuration, connect: positiveDuration, response: positiveDuration, upstream_idle: positiveDuration },
+          { requiredKeys: [] },
+        ),
       },
       { requiredKeys: [] },
     ),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { configOf, errorsOf, POOL, yaml } from './problems-of.js';
+import { configOf, errorsOf, POOL, warningsOf, yaml } from './problems-of.js';
 
 describe('cross-reference errors name the path and the line', () => {
   test('unknown backend of a frontend, with and without a guess (the SPEC example)', () => {
@@ -147,7 +147,7 @@ describe('cross-reference errors name the path and the line', () => {
     assert.deepEqual(errorsOf(text), ['global.metrics.address (line 3): 127.0.0.1:8080 overlaps frontends[0] (listen 0.0.0.0:8080, line 6)']);
   });
 
-  test('duplicate server in a backend', () => {
+  test('a server listed twice in a backend: a warning (the original ran it), one server with the weights added up', () => {
     const text = yaml(
       'frontends:',
       '  - name: a',
@@ -158,7 +158,16 @@ describe('cross-reference errors name the path and the line', () => {
       '      - address: "127.0.0.1:9001"',
       '        weight: 2',
     );
-    assert.deepEqual(errorsOf(text), ['backends[0].servers[2].address (line 10): duplicate server "127.0.0.1:9001" (also servers[0], line 8)']);
+    assert.deepEqual(warningsOf(text), [
+      'backends[0].servers[2].address (line 10): "127.0.0.1:9001" is also servers[0], line 8: it is one server, with the two weights added up',
+    ]);
+    assert.deepEqual(
+      configOf(text).backends[0]?.servers.map((s) => [s.address, s.weight]),
+      [
+        ['127.0.0.1:9001', 3],
+        ['127.0.0.1:9002', 1],
+      ],
+    );
   });
 
   test('routes on a tcp frontend (protocol given or defaulted)', () => {
@@ -245,7 +254,7 @@ describe('every problem in one run, without cascades', () => {
       'frontends[1].name (line 7): duplicate frontend name "web" (first at frontends[0], line 4)',
       'frontends[1].algorithm (line 9): must be one of round_robin, weighted, least_connections, ip_hash (got "fastest")',
       'frontends[2].listen (line 12): 127.0.0.1:8080 overlaps frontends[0] (listen 127.0.0.1:8080, line 5): two frontends cannot listen on one address',
-      'backends[0].servers[0].weight (line 18): must be a whole number from 1 to 1000 (got 0)',
+      'backends[0].servers[0].weight (line 18): must be a whole number from 1 to 4294967295 (0 would never be picked: leave such a server out, or drain it with rustlb-ctl) (got 0)',
       'backends[0].servers[1].address (line 19): "127.0.0.1" has no port (expected host:port, e.g. 127.0.0.1:8080 or [::1]:8080)',
     ]);
   });
@@ -269,19 +278,19 @@ describe('every problem in one run, without cascades', () => {
       'frontends:',
       '  - name: web',
       '    listen: "127.0.0.1:8080"',
-      '    backend: my pool',
+      '    backend: "my\\x01pool"',
       '  - name: other',
       '    listen: "127.0.0.1:8081"',
       '    backend: nowhere',
       'backends:',
-      '  - name: my pool',
+      '  - name: "my\\x01pool"',
       '    servers:',
       '      - address: "127.0.0.1:9001"',
     );
     assert.deepEqual(errorsOf(text), [
-      "frontends[0].backend (line 4): must be a name of letters, digits, '_', '-', '.', ':' (no spaces or '/') (got \"my pool\")",
+      `frontends[0].backend (line 4): must be a name without control characters, at most 128 characters (names go into log lines, metric labels and rustlb-ctl's output) (got "my\\u0001pool")`,
       'frontends[1].backend (line 7): no backend named "nowhere"',
-      "backends[0].name (line 9): must be a name of letters, digits, '_', '-', '.', ':' (no spaces or '/') (got \"my pool\")",
+      `backends[0].name (line 9): must be a name without control characters, at most 128 characters (names go into log lines, metric labels and rustlb-ctl's output) (got "my\\u0001pool")`,
     ]);
   });
 

@@ -36,7 +36,7 @@ describe('defaults of SPEC §3', () => {
       global: {
         logLevel: 'info',
         logFormat: 'json',
-        metrics: { enabled: true, address: { host: '127.0.0.1', port: 9090 }, path: '/metrics' },
+        metrics: { enabled: true, probes: true, address: { host: '127.0.0.1', port: 9090 }, path: '/metrics' },
         workers: 'auto',
         shutdownDelayMs: 0,
         shutdownTimeoutMs: 30_000,
@@ -62,6 +62,8 @@ describe('defaults of SPEC §3', () => {
             removeRequestHeaders: [],
             removeResponseHeaders: [],
             via: true,
+            xRealIp: true,
+            servedBy: true,
             trustedProxies: [],
             maxHeaderSize: 16_384,
             timeouts: {

@@ -89,7 +89,7 @@ describe('schema errors name the path and the line', () => {
     const text = yaml(
       'global:',
       '  shutdown_timeout: 30',
-      '  shutdown_delay: 10sec',
+      '  shutdown_delay: 10 secs 5',
       'health_check_defaults:',
       '  cooldown: "-1s"',
       '  interval: 1m30',
@@ -98,13 +98,14 @@ describe('schema errors name the path and the line', () => {
       '      connect_timeout: ""',
       ...POOL,
     );
-    const hint = 'must be a duration with a unit, e.g. 100ms, 5s, 1m, 1h, 1m30s';
+    const hint =
+      'must be a duration: numbers with units, as 100ms, 1.5s, 10sec, 2 min, 1h 30m (units: ns, us, ms, s, sec, second, m, min, minute, h, hr, hour, d, day, w, week, M, month, y, year, and plurals)';
     assert.deepEqual(errorsOf(text), [
       `global.shutdown_timeout (line 2): ${hint} (got 30)`,
-      `global.shutdown_delay (line 3): ${hint} (got "10sec")`,
+      `global.shutdown_delay (line 3): ${hint} (got "10 secs 5")`,
       `health_check_defaults.cooldown (line 5): ${hint} (got "-1s")`,
-      'health_check_defaults.interval (line 6): must be a duration above zero with a unit, e.g. 500ms, 5s, 1m (got "1m30")',
-      `frontends[0].tcp.connect_timeout (line 12): ${hint} (got "")`,
+      'health_check_defaults.interval (line 6): must be a duration above zero: numbers with units, as 500ms, 10sec, 2 min, 1h 30m (units: ns, us, ms, s, sec, second, m, min, minute, h, hr, hour, d, day, w, week, M, month, y, year, and plurals) (got "1m30")',
+      'frontends[0].tcp.connect_timeout (line 12): must be a timeout above zero (0 would fail at once or turn a protection off): numbers with units, as 500ms, 10sec, 2 min (units: ns, us, ms, s, sec, second, m, min, minute, h, hr, hour, d, day, w, week, M, month, y, year, and plurals) (got "")',
     ]);
   });
 
@@ -121,7 +122,8 @@ describe('schema errors name the path and the line', () => {
       '    health_check:',
       '      timeout: 0s',
     );
-    const hint = 'must be a duration above zero with a unit, e.g. 500ms, 5s, 1m';
+    const hint =
+      'must be a duration above zero: numbers with units, as 500ms, 10sec, 2 min, 1h 30m (units: ns, us, ms, s, sec, second, m, min, minute, h, hr, hour, d, day, w, week, M, month, y, year, and plurals)';
     assert.deepEqual(errorsOf(text), [
       `health_check_defaults.interval (line 2): ${hint} (got "0s")`,
       `backends[0].resolve_interval (line 9): ${hint} (got "0ms")`,
@@ -179,7 +181,9 @@ describe('schema errors name the path and the line', () => {
 
   test('zero weight', () => {
     const text = yaml(...WEB, 'backends:', '  - name: pool', '    servers:', '      - address: "127.0.0.1:9001"', '        weight: 0');
-    assert.deepEqual(errorsOf(text), ['backends[0].servers[0].weight (line 9): must be a whole number from 1 to 1000 (got 0)']);
+    assert.deepEqual(errorsOf(text), [
+      'backends[0].servers[0].weight (line 9): must be a whole number from 1 to 4294967295 (0 would never be picked: leave such a server out, or drain it with rustlb-ctl) (got 0)',
+    ]);
   });
 
   test('non-positive thresholds, in the defaults and in a backend', () => {

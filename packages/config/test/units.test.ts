@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDuration, parseSize } from '../src/index.js';
-import { configOf, yaml } from './problems-of.js';
+import { configOf, warningsOf, yaml } from './problems-of.js';
 
 test('durations: 100ms, 5s, 1m, 1h, 1m30s', () => {
   const cases: [string, number][] = [
@@ -19,8 +19,72 @@ test('durations: 100ms, 5s, 1m, 1h, 1m30s', () => {
 });
 
 test('durations without a unit, with an unknown unit or negative are refused', () => {
-  for (const text of ['', ' ', '10', 's', '5 sec', '10sec', '-1s', '1m30', '5S', '1y', 'ms5', '1e3ms'])
+  for (const text of ['', ' ', '10', 's', '-1s', '1m30', '5S', '1parsec', 'ms5', '1e3ms', '1,5s', '1.s', '10 months 1', '1s;'])
     assert.equal(parseDuration(text), null, JSON.stringify(text));
+});
+
+test("durations: every unit and spelling of the original's parser (humantime), combined terms, spaces", () => {
+  const cases: [string, number][] = [
+    ['10sec', 10_000],
+    ['10secs', 10_000],
+    ['1second', 1_000],
+    ['50seconds', 50_000],
+    ['1min', 60_000],
+    ['12mins', 720_000],
+    ['1minute', 60_000],
+    ['7minutes', 420_000],
+    ['2 min', 120_000],
+    ['1h 30m', 5_400_000],
+    ['7hr', 25_200_000],
+    ['7hrs', 25_200_000],
+    ['1hour', 3_600_000],
+    ['24hours', 86_400_000],
+    ['2days', 172_800_000],
+    ['1day', 86_400_000],
+    ['1week', 604_800_000],
+    ['2w', 1_209_600_000],
+    ['1ms', 1],
+    ['31msec', 31],
+    ['31millis', 31],
+    ['500us', 1],
+    ['1500usec', 2],
+    ['17nsec', 1],
+    ['33ns', 1],
+    ['17nanos', 1],
+    ['1month', 2_630_016_000],
+    ['3months', 7_890_048_000],
+    ['12M', 31_560_192_000],
+    ['1year', 31_557_600_000],
+    ['7years', 220_903_200_000],
+    ['2y', 63_115_200_000],
+    ['20 min 17 nsec ', 1_200_001],
+    ['2h 15m', 8_100_000],
+    ['  5s', 5_000],
+    ['1.1s', 1_100],
+  ];
+  for (const [text, ms] of cases) assert.equal(parseDuration(text), ms, text);
+});
+
+test('a span longer than a Node.js timer validates with a warning and waits the longest a timer can', () => {
+  const text = yaml(
+    'health_check_defaults:',
+    '  cooldown: 1year',
+    'frontends:',
+    '  - name: web',
+    '    listen: "127.0.0.1:8080"',
+    '    backend: pool',
+    '    tcp:',
+    '      idle_timeout: 30 days',
+    'backends:',
+    '  - name: pool',
+    '    servers: []',
+  );
+  assert.equal(configOf(text).healthCheckDefaults.cooldownMs, 2 ** 31 - 1);
+  assert.equal(configOf(text).frontends[0]?.tcp.idleTimeoutMs, 2 ** 31 - 1);
+  assert.deepEqual(warningsOf(text), [
+    'health_check_defaults.cooldown (line 2): "1year" is longer than 24.8 days, the longest a Node.js timer waits: rustlb waits 24.8 days',
+    'frontends[0].tcp.idle_timeout (line 8): "30 days" is longer than 24.8 days, the longest a Node.js timer waits: rustlb waits 24.8 days',
+  ]);
 });
 
 test('durations reach the configuration in milliseconds', () => {

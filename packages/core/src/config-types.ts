@@ -19,6 +19,8 @@ export interface HostPort {
 
 export interface MetricsSettings {
   readonly enabled: boolean;
+  /** Serve /livez, /healthz, /readyz and the status page on `address` (`global.metrics.probes`, unset: `enabled`). Neither: nothing is bound. */
+  readonly probes: boolean;
   readonly address: HostPort;
   readonly path: string;
 }
@@ -161,6 +163,10 @@ export interface HttpSettings {
   readonly removeRequestHeaders: readonly string[];
   readonly removeResponseHeaders: readonly string[];
   readonly via: boolean;
+  /** Set `X-Real-IP: <client address>` on requests (the original always did), unless `requestHeaders` sets it. */
+  readonly xRealIp: boolean;
+  /** Set `X-Served-By: BACKEND:ADDRESS` on responses (the original always did), unless `responseHeaders` sets it. */
+  readonly servedBy: boolean;
   /** CIDRs (`10.0.0.0/8`, `::1/128`) whose X-Forwarded-Proto/-Host are kept. */
   readonly trustedProxies: readonly string[];
   readonly maxHeaderSize: number;

@@ -106,7 +106,12 @@ export class AdminHttp {
     this.#server.keepAliveTimeout = 5000;
   }
 
+  /**
+   * Binds `global.metrics.address`, unless metrics and probes are both off: then nothing
+   * is bound there, as the original bound nothing with `metrics.enabled: false`.
+   */
   listen(): Promise<void> {
+    if (!this.#settings.enabled && !this.#settings.probes) return Promise.resolve();
     const { host, port } = this.#settings.address;
     return new Promise((resolve, reject) => {
       this.#server.once('error', (err: NodeJS.ErrnoException) => {
@@ -123,6 +128,7 @@ export class AdminHttp {
   }
 
   close(): void {
+    if (!this.#server.listening) return;
     this.#server.close();
     this.#server.closeAllConnections();
   }
@@ -132,7 +138,9 @@ export class AdminHttp {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const verbose = q >= 0 && /(^|&)verbose(=|&|$)/.test(url.slice(q + 1));
-    if (path === '/status' || path === '/status.json' || path.startsWith('/status/')) {
+    if (!this.#settings.probes && path !== this.#settings.path) {
+      this.#send(res, 404, 'text/plain', 'not found (the probes and the status page are off: global.metrics.probes: false)\n');
+    } else if (path === '/status' || path === '/status.json' || path.startsWith('/status/')) {
       this.#status(req, res, path);
     } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       this.#send(res, 405, 'text/plain', 'method not allowed\n');

@@ -81,6 +81,8 @@ export function upstreamRequestHead(input: RequestHeadInput): string {
     if (state.via) out += `Via: ${via === '' ? VIA : `${via}, ${VIA}`}\r\n`;
     else if (via !== '') out += `Via: ${via}\r\n`;
   }
+  // The original's X-Real-IP, unless switched off or set by a rule.
+  if (state.xRealIp) out += `X-Real-IP: ${clientIp}\r\n`;
   out += `X-Request-ID: ${input.requestId}\r\n`;
   const rules = state.requestHeaders;
   for (let i = 0; i < rules.length; i++) {
@@ -140,6 +142,8 @@ export function clientResponseHead(
     else if (via !== '') out += `Via: ${via}\r\n`;
   }
   if (!ruled.has('x-request-id')) out += `X-Request-ID: ${requestId}\r\n`;
+  // The original's X-Served-By: BACKEND:ADDRESS, unless switched off or set by a rule.
+  if (state.servedBy) out += `X-Served-By: ${vars.backendName}:${vars.backendAddr}\r\n`;
   const rules = state.responseHeaders;
   for (let i = 0; i < rules.length; i++) {
     const h = rules[i];

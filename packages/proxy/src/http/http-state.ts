@@ -42,6 +42,10 @@ export class HttpState {
   readonly trusted: BlockList | null;
   readonly pool: PoolSettings;
   readonly via: boolean;
+  /** Add `X-Real-IP` (http.x_real_ip, and no request rule sets it); a client's copy is then dropped. */
+  readonly xRealIp: boolean;
+  /** Add `X-Served-By` (http.served_by, and no response rule sets it); a server's copy is then dropped. */
+  readonly servedBy: boolean;
   readonly responseTimeoutMs: number;
   /** Request head limits: http.max_header_size for the whole head. */
   readonly limits: HeadLimits;
@@ -75,8 +79,22 @@ export class HttpState {
     this.requestHeaders = rules.filter((h) => h.lower !== 'x-request-id');
     this.responseHeaders = compileHeaders(http.responseHeaders);
     this.ruledResponse = new Set(this.responseHeaders.map((h) => h.lower));
-    this.dropRequest = new Set([...OWN_REQUEST_HEADERS, ...FRAMING_LOOKALIKES, ...http.removeRequestHeaders, ...rules.map((h) => h.lower)]);
-    this.dropResponse = new Set([...OWN_RESPONSE_HEADERS, ...http.removeResponseHeaders, ...this.responseHeaders.map((h) => h.lower)]);
+    // A rule or a removal of the name takes it over.
+    this.xRealIp = http.xRealIp && !this.ruledRequest.has('x-real-ip') && !http.removeRequestHeaders.includes('x-real-ip');
+    this.servedBy = http.servedBy && !this.ruledResponse.has('x-served-by') && !http.removeResponseHeaders.includes('x-served-by');
+    this.dropRequest = new Set([
+      ...OWN_REQUEST_HEADERS,
+      ...(this.xRealIp ? ['x-real-ip'] : []),
+      ...FRAMING_LOOKALIKES,
+      ...http.removeRequestHeaders,
+      ...rules.map((h) => h.lower),
+    ]);
+    this.dropResponse = new Set([
+      ...OWN_RESPONSE_HEADERS,
+      ...(this.servedBy ? ['x-served-by'] : []),
+      ...http.removeResponseHeaders,
+      ...this.responseHeaders.map((h) => h.lower),
+    ]);
     this.trusted = http.trustedProxies.length === 0 ? null : cidrBlockList(http.trustedProxies);
     this.pool = {
       connectMs: http.timeouts.connectMs,
