@@ -174,9 +174,10 @@ function finish(
 export function tlsReason(err: NodeJS.ErrnoException): string {
   const code = err.code ?? '';
   if (code === 'ECONNRESET' || code === 'EPIPE') return 'client_closed';
+  // Plain HTTP (or anything not TLS) on a TLS port: OpenSSL reads it as a bad record.
+  if (code === 'ERR_SSL_HTTP_REQUEST' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_HTTPS_PROXY_REQUEST') return 'not_tls';
   if (code === 'ERR_SSL_NO_SHARED_CIPHER' || /no.shared.cipher/i.test(err.message)) return 'no_shared_cipher';
-  if (/version/i.test(err.message) || code.includes('VERSION')) return 'protocol_version';
-  if (/wrong version number|http request/i.test(err.message)) return 'not_tls';
+  if (code === 'ERR_SSL_UNSUPPORTED_PROTOCOL' || code.includes('VERSION') || /unsupported protocol|version/i.test(err.message)) return 'protocol_version';
   if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'timeout';
   if (/certificate/i.test(err.message)) return 'certificate';
   return 'other';
