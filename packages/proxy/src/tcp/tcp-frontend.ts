@@ -1,12 +1,16 @@
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Balancer } from '@rustlb/balancer';
 import { type ErrorCode, type FrontendConfig, normalizeIp } from '@rustlb/core';
 import { logTcpAccess, type MetricsTarget, type WorkerMetrics } from '@rustlb/telemetry';
 import type { ProxyContext } from '../context.js';
 import { IdleClock, IdleSweep } from '../idle-sweep.js';
+import type { ClientAddress, IntakeEvents } from '../intake.js';
 import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
+import { encodeProxyHeader } from '../proxy-protocol.js';
 import type { ServerSlot } from '../server-slot.js';
 import type { BackendTable, ProxyTables } from '../tables.js';
+import { TlsTerminator } from '../tls-terminator.js';
 
 /** A `protocol: tcp` frontend compiled for one generation. */
 export class TcpState {
@@ -37,7 +41,9 @@ class TcpSession {
   readonly #state: TcpState;
   readonly #client: Socket;
   readonly #sessions: Set<TcpSession>;
+  /** The client: the PROXY header's source when the frontend reads one, else the peer. */
   readonly #clientIp: string;
+  readonly #clientPort: number;
   readonly #started = performance.now();
   #upstream: Socket | null = null;
   /** The upstream connection being opened. */
@@ -52,13 +58,14 @@ class TcpSession {
   #error: ErrorCode | null = null;
   #done = false;
 
-  constructor(ctx: ProxyContext, state: TcpState, client: Socket, sessions: Set<TcpSession>, onSpliced: () => void) {
+  constructor(ctx: ProxyContext, state: TcpState, client: Socket, address: ClientAddress, sessions: Set<TcpSession>, onSpliced: () => void) {
     this.#ctx = ctx;
     this.#state = state;
     this.#client = client;
     this.#sessions = sessions;
     this.#onSpliced = onSpliced;
-    this.#clientIp = normalizeIp(client.remoteAddress);
+    this.#clientIp = address.ip;
+    this.#clientPort = address.port;
   }
 
   start(): void {
@@ -114,8 +121,27 @@ class TcpSession {
         return;
       }
       this.#error = null;
+      // send_proxy: the header goes first, before any byte of the client's.
+      const version = slot.link.sendProxy;
+      if (version !== null) upstream.write(this.#proxyHeader(version));
       this.#splice(slot, upstream);
     });
+  }
+
+  /**
+   * The PROXY header for this session: the client (the PROXY header's source when the
+   * frontend reads one) as source, the address the client reached on this frontend as
+   * destination (the listening address when the socket cannot say, as under TLS after a
+   * PROXY header).
+   */
+  #proxyHeader(version: 'v1' | 'v2'): Buffer {
+    const listen = this.#state.frontend.listen;
+    const local = this.#client.localAddress;
+    const dest =
+      local !== undefined && local !== ''
+        ? { address: normalizeIp(local), port: this.#client.localPort ?? listen.port }
+        : { address: isIP(listen.host) !== 0 ? listen.host : this.#clientIp.includes(':') ? '::' : '0.0.0.0', port: listen.port };
+    return encodeProxyHeader(version, { address: this.#clientIp, port: this.#clientPort }, dest);
   }
 
   #splice(slot: ServerSlot, upstream: Socket): void {
@@ -184,18 +210,57 @@ class TcpSession {
   }
 }
 
+/** The peer of a socket, as the listener gives it when there is no PROXY header. */
+function peer(socket: Socket): ClientAddress {
+  return { ip: normalizeIp(socket.remoteAddress), port: socket.remotePort ?? 0 };
+}
+
 /** One `protocol: tcp` frontend in a worker. */
-export class TcpFrontend {
+export class TcpFrontend implements IntakeEvents {
   readonly ctx: ProxyContext;
   state: TcpState;
   readonly #listener: FrontendListener;
   readonly #sessions = new Set<TcpSession>();
+  readonly #sweep: IdleSweep;
+  #tls: TlsTerminator | null = null;
 
   constructor(ctx: ProxyContext, state: TcpState) {
     this.ctx = ctx;
     this.state = state;
-    const sweep = new IdleSweep(this.#sessions, () => this.state.frontend.tcp.idleTimeoutMs);
-    this.#listener = new FrontendListener((socket) => new TcpSession(this.ctx, this.state, socket, this.#sessions, sweep.watch).start());
+    this.#sweep = new IdleSweep(this.#sessions, () => this.state.frontend.tcp.idleTimeoutMs);
+    this.#listener = new FrontendListener((socket, client) => this.accept(socket, client), null, this);
+    this.#applyIntake();
+  }
+
+  /**
+   * A connection through the intake: `client` is the PROXY header's source when the
+   * frontend reads one, else the socket's peer (taken from the socket when not given).
+   */
+  accept(socket: Socket, client?: ClientAddress): void {
+    new TcpSession(this.ctx, this.state, socket, client ?? peer(socket), this.#sessions, this.#sweep.watch).start();
+  }
+
+  /**
+   * The PROXY header and TLS steps for connections accepted from now on. On a TCP frontend
+   * the header must arrive within `tcp.connect_timeout` (there is no request to time).
+   */
+  #applyIntake(): void {
+    const f = this.state.frontend;
+    this.#tls = TlsTerminator.next(f.tls, this.#tls);
+    this.#listener.setIntake({ proxyProtocol: f.proxyProtocol, proxyWaitMs: f.tcp.connectTimeoutMs, tls: this.#tls });
+  }
+
+  proxyRejected(reason: string): void {
+    this.ctx.logger.debug({ frontend: this.name, reason }, 'connection without a valid PROXY header closed');
+    this.ctx.metrics.intake(this.name).proxyRejected(reason);
+  }
+
+  tlsFailed(reason: string): void {
+    this.ctx.metrics.intake(this.name).tlsFailed(reason);
+  }
+
+  tlsEstablished(seconds: number, socket: TLSSocket): void {
+    this.ctx.metrics.intake(this.name).tlsEstablished(seconds, socket.getProtocol() ?? 'unknown');
   }
 
   get name(): string {
@@ -210,6 +275,7 @@ export class TcpFrontend {
   /** Resolves once the frontend listens again, if its `max_connections` share was raised from 0. */
   update(state: TcpState, worker: WorkerSlot): Promise<void> {
     this.state = state;
+    this.#applyIntake();
     return this.#applyLimit(worker);
   }
 

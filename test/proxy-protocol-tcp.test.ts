@@ -1,0 +1,346 @@
+// The PROXY protocol on TCP frontends (issue 15, point 4), against the real bin/rustlb:
+// `send_proxy: v1 | v2` writes a header first on each server connection (the client as
+// source, the address it reached on the frontend as destination), then the client's bytes
+// unchanged; `proxy_protocol: accept` takes the client address from the header the client
+// sends (it shows in the header sent on, in the access log), and closes a connection
+// without a valid header before anything reaches a server, counting it.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { after, before, test } from 'node:test';
+import { encodeProxyHeader, ProxyHeader, parseProxyHeader } from '@rustlb/proxy';
+import { freePorts, metricValue, RustlbProcess, startTcpUpstream, type TcpUpstream, waitFor } from '@rustlb/testkit';
+
+/** A raw TCP upstream that records every byte of every connection, and answers "pong:" + what it got once the client half-closes. */
+class Recorder {
+  readonly sessions: Buffer[][] = [];
+
+  constructor(readonly upstream: TcpUpstream) {
+    upstream.onConnection = (socket) => {
+      const chunks: Buffer[] = [];
+      this.sessions.push(chunks);
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.once('end', () => {
+        const got = Buffer.concat(chunks);
+        socket.end(Buffer.concat([Buffer.from('pong:'), createHash('sha256').update(got).digest()]));
+      });
+    };
+  }
+
+  /** The bytes of the connection whose bytes contain `marker` (health checks send none). */
+  find(marker: string): Buffer | undefined {
+    for (const s of this.sessions) {
+      const b = Buffer.concat(s);
+      if (b.includes(marker)) return b;
+    }
+    return undefined;
+  }
+
+  /** Connections that carried any byte. */
+  get withBytes(): number {
+    return this.sessions.filter((s) => s.some((c) => c.length > 0)).length;
+  }
+}
+
+let lb: RustlbProcess;
+let v1: Recorder;
+let v2: Recorder;
+let plain: Recorder;
+let strict: Recorder;
+let left: Recorder;
+let right: Recorder;
+let sendV1Fe: number;
+let sendV2Fe: number;
+let chainFe: number;
+let logFe: number;
+let strictFe: number;
+let hashFe: number;
+let sixFe: number;
+
+const QUIET = { interval: '1h', unhealthy_threshold: 1000 };
+
+before(async () => {
+  const ups = await Promise.all(Array.from({ length: 6 }, () => startTcpUpstream()));
+  [v1, v2, plain, strict, left, right] = ups.map((u) => new Recorder(u)) as [Recorder, Recorder, Recorder, Recorder, Recorder, Recorder];
+  [sendV1Fe, sendV2Fe, chainFe, logFe, strictFe, hashFe, sixFe] = await freePorts(7);
+  const tcp = (name: string, port: number, backend: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    listen: `127.0.0.1:${port}`,
+    protocol: 'tcp',
+    backend,
+    ...extra,
+  });
+  lb = await RustlbProcess.start({
+    config: {
+      global: { access_log: true },
+      frontends: [
+        tcp('send-v1', sendV1Fe, 'v1'),
+        tcp('send-v2', sendV2Fe, 'v2'),
+        // A PROXY header in, another out: the client's address from the one goes into the other.
+        tcp('chain', chainFe, 'v1', { proxy_protocol: 'accept' }),
+        tcp('log', logFe, 'plain', { proxy_protocol: 'accept' }),
+        tcp('strict', strictFe, 'strict', { proxy_protocol: 'accept', tcp: { connect_timeout: '600ms' } }),
+        tcp('hash', hashFe, 'pair', { proxy_protocol: 'accept', algorithm: 'ip_hash' }),
+        { ...tcp('six', sixFe, 'v2'), listen: `[::1]:${sixFe}` },
+      ],
+      backends: [
+        { name: 'v1', servers: [{ address: v1.upstream.address }], health_check: QUIET, send_proxy: 'v1' },
+        { name: 'v2', servers: [{ address: v2.upstream.address }], health_check: QUIET, send_proxy: 'v2' },
+        { name: 'plain', servers: [{ address: plain.upstream.address }], health_check: QUIET },
+        { name: 'strict', servers: [{ address: strict.upstream.address }], health_check: QUIET, send_proxy: 'v1' },
+        { name: 'pair', servers: [{ address: left.upstream.address }, { address: right.upstream.address }], health_check: QUIET },
+      ],
+    },
+  });
+});
+
+after(async () => {
+  await lb?.dispose();
+  await Promise.all([v1, v2, plain, strict, left, right].map((r) => r?.upstream.close()));
+});
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
+}
+
+interface Client {
+  readonly socket: Socket;
+  readonly received: Buffer[];
+  /** The client's own port (read at connect: a closed socket no longer says). */
+  readonly port: number;
+  /** Resolves when the proxy ends or closes the connection. */
+  readonly closed: Promise<void>;
+}
+
+function open(port: number, host = '127.0.0.1'): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host, allowHalfOpen: true });
+    const received: Buffer[] = [];
+    socket.on('data', (c: Buffer) => received.push(c));
+    socket.on('error', () => {});
+    const closed = new Promise<void>((r) => {
+      socket.once('end', () => r());
+      socket.once('close', () => r());
+    });
+    socket.once('connect', () => resolve({ socket, received, port: socket.localPort ?? 0, closed }));
+    socket.once('error', reject);
+  });
+}
+
+/** Parses the PROXY header at the start of `bytes`; returns it and what follows. */
+function splitHeader(bytes: Buffer): { header: ProxyHeader; rest: Buffer; raw: Buffer } {
+  const header = new ProxyHeader();
+  const n = parseProxyHeader(bytes, 0, bytes.length, header);
+  assert.ok(n > 0, `no PROXY header at the start of ${JSON.stringify(bytes.subarray(0, 60).toString('latin1'))}: ${n} ${header.error}`);
+  return { header, rest: bytes.subarray(n), raw: bytes.subarray(0, n) };
+}
+
+/**
+ * Sends `prefix` (a PROXY header, or nothing) then `payload` with a half-close; waits for the
+ * upstream's answer; returns what the upstream received.
+ */
+async function session(
+  port: number,
+  recorder: Recorder,
+  payload: Buffer,
+  marker: string,
+  prefix: Buffer = Buffer.alloc(0),
+): Promise<{ client: Client; seen: Buffer }> {
+  const client = await open(port);
+  if (prefix.length > 0) client.socket.write(prefix);
+  client.socket.end(payload);
+  await within(client.closed, 10_000, 'the answer and the close');
+  const seen = await waitFor(() => recorder.find(marker), `the upstream's bytes of ${marker}`);
+  const answer = Buffer.concat(client.received);
+  // The upstream answers with the hash of everything it got: header and payload, both ways intact.
+  assert.deepEqual(answer, Buffer.concat([Buffer.from('pong:'), createHash('sha256').update(seen).digest()]));
+  return { client, seen };
+}
+
+function marked(marker: string, size = 0): Buffer {
+  return Buffer.concat([Buffer.from(marker), randomBytes(size)]);
+}
+
+test('send_proxy v1: the upstream gets "PROXY TCP4 <client> <frontend address> ..." first, then the payload intact', async () => {
+  const marker = `v1-${randomBytes(6).toString('hex')}`;
+  const payload = marked(marker, 1024 * 1024);
+  const { client, seen } = await session(sendV1Fe, v1, payload, marker);
+  const expected = `PROXY TCP4 127.0.0.1 127.0.0.1 ${client.port} ${sendV1Fe}\r\n`;
+  assert.equal(seen.subarray(0, expected.length).toString('latin1'), expected);
+  const { header, rest } = splitHeader(seen);
+  assert.deepEqual([header.version, header.family, header.sourcePort, header.destPort], [1, 'tcp4', client.port, sendV1Fe]);
+  assert.equal(rest.length, payload.length);
+  assert.ok(rest.equals(payload), 'the payload after the header, byte for byte');
+});
+
+test('send_proxy v2: the upstream gets the binary header (AF_INET, STREAM) first, then the payload intact', async () => {
+  const marker = `v2-${randomBytes(6).toString('hex')}`;
+  const payload = marked(marker, 256 * 1024);
+  const { client, seen } = await session(sendV2Fe, v2, payload, marker);
+  const { header, rest, raw } = splitHeader(seen);
+  assert.deepEqual(raw, encodeProxyHeader('v2', { address: '127.0.0.1', port: client.port }, { address: '127.0.0.1', port: sendV2Fe }));
+  assert.deepEqual(
+    [header.version, header.command, header.family, header.sourceAddress, header.sourcePort, header.destAddress, header.destPort],
+    [2, 'proxy', 'tcp4', '127.0.0.1', client.port, '127.0.0.1', sendV2Fe],
+  );
+  assert.ok(rest.equals(payload));
+});
+
+test('send_proxy: one header per server connection, never repeated inside a session', async () => {
+  const marker = `once-${randomBytes(6).toString('hex')}`;
+  const client = await open(sendV1Fe);
+  // Several writes: only the first byte of the connection gets a header before it.
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => client.socket.write(`${marker}:${i};`, () => r()));
+  client.socket.end();
+  await within(client.closed, 10_000, 'the close');
+  const seen = await waitFor(() => v1.find(marker), 'the upstream bytes');
+  const { rest } = splitHeader(seen);
+  assert.equal(rest.toString(), [0, 1, 2, 3, 4].map((i) => `${marker}:${i};`).join(''));
+  assert.equal(seen.toString('latin1').split('PROXY ').length, 2);
+});
+
+test('proxy_protocol accept, a v1 header from the client: its source is the client in the header sent on', async () => {
+  const marker = `chain1-${randomBytes(6).toString('hex')}`;
+  const payload = marked(marker, 4096);
+  const { seen } = await session(chainFe, v1, payload, marker, Buffer.from('PROXY TCP4 203.0.113.7 10.9.8.7 56324 443\r\n'));
+  // The destination is the address this frontend was reached at, not the one in the client's header.
+  assert.equal(seen.subarray(0, seen.indexOf('\r\n') + 2).toString('latin1'), `PROXY TCP4 203.0.113.7 127.0.0.1 56324 ${chainFe}\r\n`);
+  assert.ok(splitHeader(seen).rest.equals(payload), 'nothing of the client header passes; the payload does');
+});
+
+test('proxy_protocol accept, a v2 IPv6 header from the client: sent on over TCP6 (the IPv4 destination IPv4-mapped)', async () => {
+  const marker = `chain2-${randomBytes(6).toString('hex')}`;
+  const payload = marked(marker, 100);
+  const header = encodeProxyHeader('v2', { address: '2001:db8::7', port: 40000 }, { address: '2001:db8::1', port: 443 });
+  const { seen } = await session(chainFe, v1, payload, marker, header);
+  assert.equal(seen.subarray(0, seen.indexOf('\r\n') + 2).toString('latin1'), `PROXY TCP6 2001:db8::7 ::ffff:127.0.0.1 40000 ${chainFe}\r\n`);
+  assert.ok(splitHeader(seen).rest.equals(payload));
+});
+
+test('proxy_protocol accept: the header and the first bytes in one write, or the header in pieces, both work', async () => {
+  const marker = `pieces-${randomBytes(6).toString('hex')}`;
+  const header = Buffer.from('PROXY TCP4 192.0.2.1 192.0.2.2 1000 2000\r\n');
+  const client = await open(chainFe);
+  for (let i = 0; i < header.length; i += 7) await new Promise<void>((r) => client.socket.write(header.subarray(i, i + 7), () => r()));
+  client.socket.end(marker);
+  await within(client.closed, 10_000, 'the close');
+  const seen = await waitFor(() => v1.find(marker), 'the upstream bytes');
+  assert.equal(seen.toString('latin1'), `PROXY TCP4 192.0.2.1 127.0.0.1 1000 ${chainFe}\r\n${marker}`);
+});
+
+test('proxy_protocol accept: a v2 LOCAL header (a health check of the balancer in front) leaves the peer as the client', async () => {
+  const marker = `local-${randomBytes(6).toString('hex')}`;
+  const local = encodeProxyHeader('v2', { address: '', port: 0 }, { address: '', port: 0 });
+  const { client, seen } = await session(chainFe, v1, marked(marker), marker, local);
+  assert.equal(seen.subarray(0, seen.indexOf('\r\n') + 2).toString('latin1'), `PROXY TCP4 127.0.0.1 127.0.0.1 ${client.port} ${chainFe}\r\n`);
+});
+
+test("proxy_protocol accept: the access log shows the header's address as the client", async () => {
+  for (const [version, address] of [
+    ['v1', '198.51.100.9'],
+    ['v2', '2001:db8:0:0:0:0:0:42'],
+  ] as const) {
+    const marker = `log-${version}-${randomBytes(6).toString('hex')}`;
+    const payload = marked(marker, 10);
+    const header = encodeProxyHeader(version, { address, port: 5555 }, { address: address.includes(':') ? '::1' : '127.0.0.1', port: logFe });
+    const { seen } = await session(logFe, plain, payload, marker, header);
+    assert.ok(seen.equals(payload), 'no send_proxy: the upstream gets the payload alone');
+    const expected = address.includes(':') ? '2001:db8::42' : address;
+    await lb.waitForLog(
+      (l) => l.msg === 'tcp session' && l.frontend === 'log' && l.clientIp === expected && l.bytesIn === header.length + payload.length,
+      `the session line of ${expected}`,
+    );
+  }
+});
+
+async function rejected(reason: string): Promise<number> {
+  return metricValue(await lb.metrics(), 'rustlb_proxy_protocol_rejected_total', { frontend: 'strict', reason }) ?? 0;
+}
+
+/** Opens a connection to the strict frontend, sends `bytes`, and expects it closed with nothing sent upstream and one more `reason` counted. */
+async function refused(bytes: Buffer | null, reason: string, endAfter = false): Promise<void> {
+  const before = await rejected(reason);
+  const upstreamBefore = strict.withBytes;
+  const client = await open(strictFe);
+  if (bytes !== null) client.socket.write(bytes);
+  if (endAfter) client.socket.end();
+  await within(client.closed, 5_000, 'the close of a connection without a valid header');
+  assert.equal(Buffer.concat(client.received).length, 0, 'nothing answered');
+  client.socket.destroy();
+  await waitFor(async () => (await rejected(reason)) === before + 1, `rustlb_proxy_protocol_rejected_total{reason="${reason}"} + 1`);
+  assert.equal(strict.withBytes, upstreamBefore, 'nothing reached the server');
+}
+
+test('proxy_protocol accept: a connection without a header (an HTTP request) is closed, nothing sent on, counted invalid', async () => {
+  await refused(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 'invalid');
+});
+
+test('proxy_protocol accept: malformed headers are closed, nothing sent on, counted invalid', async () => {
+  for (const bad of [
+    'PROXY TCP4 1.2.3.4 5.6.7.8 99999 1\r\n',
+    'PROXY TCP4 1.2.3.04 5.6.7.8 1 2\r\nhello',
+    'PROXY TCP6 1.2.3.4 5.6.7.8 1 2\r\n',
+    'PROXY  TCP4 1.2.3.4 5.6.7.8 1 2\r\n',
+    'PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n',
+  ]) {
+    await refused(Buffer.from(bad, 'latin1'), 'invalid');
+  }
+  // v2: a UNIX family, and a bad version.
+  const unix = encodeProxyHeader('v2', { address: '10.0.0.1', port: 1 }, { address: '10.0.0.2', port: 2 });
+  unix[13] = 0x31;
+  await refused(unix, 'invalid');
+  const version = encodeProxyHeader('v2', { address: '10.0.0.1', port: 1 }, { address: '10.0.0.2', port: 2 });
+  version[12] = 0x11;
+  await refused(version, 'invalid');
+});
+
+test('proxy_protocol accept: a client that sends nothing is closed at the deadline (tcp.connect_timeout) and counted timeout', async () => {
+  const started = Date.now();
+  await refused(null, 'timeout');
+  const took = Date.now() - started;
+  assert.ok(took >= 500, `closed after ${took} ms, before the deadline`);
+});
+
+test('proxy_protocol accept: a client that closes in the middle of its header is counted closed, nothing sent on', async () => {
+  await refused(Buffer.from('PROXY TCP4 1.2.3.4 '), 'closed', true);
+});
+
+test('proxy_protocol accept: the strict frontend still works with a valid header', async () => {
+  const marker = `strict-${randomBytes(6).toString('hex')}`;
+  const { seen } = await session(strictFe, strict, marked(marker), marker, Buffer.from('PROXY TCP4 203.0.113.99 127.0.0.1 7 8\r\n'));
+  assert.equal(seen.subarray(0, seen.indexOf('\r\n') + 2).toString('latin1'), `PROXY TCP4 203.0.113.99 127.0.0.1 7 ${strictFe}\r\n`);
+});
+
+test('send_proxy v2 on an IPv6 frontend: AF_INET6 with the client and the frontend address', async () => {
+  const marker = `six-${randomBytes(6).toString('hex')}`;
+  const payload = marked(marker, 1000);
+  const client = await open(sixFe, '::1');
+  client.socket.end(payload);
+  await within(client.closed, 10_000, 'the answer and the close');
+  const seen = await waitFor(() => v2.find(marker), 'the upstream bytes');
+  const { header, rest } = splitHeader(seen);
+  assert.deepEqual(
+    [header.version, header.family, header.sourceAddress, header.sourcePort, header.destAddress, header.destPort],
+    [2, 'tcp6', '::1', client.port, '::1', sixFe],
+  );
+  assert.ok(rest.equals(payload));
+});
+
+test("proxy_protocol accept with ip_hash: the header's address is what is hashed", async () => {
+  /** Which of the two servers a session with this client address went to. */
+  const serverOf = async (address: string): Promise<'left' | 'right'> => {
+    const marker = `hash-${randomBytes(6).toString('hex')}`;
+    const client = await open(hashFe);
+    client.socket.write(`PROXY TCP4 ${address} 127.0.0.1 1234 ${hashFe}\r\n`);
+    client.socket.end(marker);
+    await within(client.closed, 10_000, 'the close');
+    return waitFor(() => (left.find(marker) ? 'left' : right.find(marker) ? 'right' : null), `the server of ${address}`);
+  };
+  // One address: always the same server, though every session comes from 127.0.0.1.
+  const first = await serverOf('198.51.100.1');
+  for (let i = 0; i < 5; i++) assert.equal(await serverOf('198.51.100.1'), first);
+  // Many addresses: both servers (the peer address alone would give one).
+  const seen = new Set<string>();
+  for (let i = 2; i < 40 && seen.size < 2; i++) seen.add(await serverOf(`198.51.100.${i}`));
+  assert.equal(seen.size, 2, 'different header addresses reach both servers');
+});
