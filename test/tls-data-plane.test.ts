@@ -203,6 +203,9 @@ describe('TLS termination', () => {
     assert.equal(statusOf(answer), 200, answer);
     const seen = plain.requests.find((r) => r.url === '/over-tls');
     assert.equal(seen?.headers['x-forwarded-proto'], 'https');
+    const line = await lb.waitForLog((l) => l.msg === 'http request' && l.path === '/over-tls', 'the access line');
+    assert.ok(['TLSv1.2', 'TLSv1.3'].includes(String(line.tlsVersion)), JSON.stringify(line));
+    assert.ok(String(line.tlsCipher).length > 0);
   });
 
   test('TLS below 1.2 is refused and counted by reason; plain HTTP on a TLS port too', async () => {

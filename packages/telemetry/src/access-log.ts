@@ -15,6 +15,9 @@ export interface HttpAccess {
   readonly bytesOut: number;
   /** Set when rustlb, not the server, produced the status (an error code). */
   readonly error?: string;
+  /** The client connection's TLS protocol version and cipher, on a TLS frontend. */
+  readonly tlsVersion?: string;
+  readonly tlsCipher?: string;
 }
 
 /** The fields of one TCP session line. */

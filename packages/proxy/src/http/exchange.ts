@@ -1,3 +1,4 @@
+import type { TLSSocket } from 'node:tls';
 import type { ErrorCode } from '@rustlb/core';
 import { chunkSizeLine, LAST_CHUNK, type RequestHead, type ResponseHead } from '@rustlb/http1';
 import { logHttpAccess } from '@rustlb/telemetry';
@@ -13,6 +14,11 @@ import { Tunnel } from './upgrade.js';
 import type { ResponseHandler, UpstreamConnection } from './upstream-connection.js';
 import { failureCode, type UpstreamFailure } from './upstream-errors.js';
 import type { ConnectWaiter } from './upstream-pool.js';
+
+/** The access log's TLS fields of a client connection (read only when a line is written). */
+function tlsFields(socket: TLSSocket): { tlsVersion: string; tlsCipher: string } {
+  return { tlsVersion: socket.getProtocol() ?? '', tlsCipher: socket.getCipher()?.name ?? '' };
+}
 
 /** Idempotent methods (RFC 9110 §9.2.2): safe to send again after a failure. */
 export const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -527,6 +533,7 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
         bytesIn,
         bytesOut,
         ...(error === null ? {} : { error }),
+        ...(this.#conn.secure ? tlsFields(this.#conn.socket as TLSSocket) : {}),
       });
     }
     if (this.#status === 101 && error === null) return; // a tunnel: the connection is no longer HTTP
