@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Blackhole, freePorts, RustlbProcess, startTcpUpstream, type TcpUpstream, waitFor } from '@rustlb/testkit';
 
 let echo: TcpUpstream;
@@ -16,6 +17,7 @@ let endFe: number;
 let refusedFe: number;
 let holeFe: number;
 let idleFe: number;
+let neverFe: number;
 let refusedPort: number;
 
 const QUIET = { interval: '1h', unhealthy_threshold: 1000 };
@@ -32,7 +34,7 @@ before(async () => {
     socket.once('end', () => socket.end(`got ${n} bytes`));
   };
   hole = await Blackhole.start();
-  [echoFe, endFe, refusedFe, holeFe, idleFe, refusedPort] = await freePorts(6);
+  [echoFe, endFe, refusedFe, holeFe, idleFe, neverFe, refusedPort] = await freePorts(7);
   const tcp = (name: string, port: number, backend: string, extra: Record<string, unknown> = {}) => ({
     name,
     listen: `127.0.0.1:${port}`,
@@ -49,6 +51,7 @@ before(async () => {
         tcp('refused', refusedFe, 'refused'),
         tcp('hole', holeFe, 'hole', { tcp: { connect_timeout: '400ms' } }),
         tcp('idle', idleFe, 'echo', { tcp: { idle_timeout: '500ms' } }),
+        tcp('never', neverFe, 'echo', { tcp: { idle_timeout: '0s' } }),
       ],
       backends: [
         { name: 'echo', servers: [{ address: echo.address }], health_check: QUIET },
@@ -152,6 +155,18 @@ test('tcp.idle_timeout: traffic keeps a session open, silence closes it', async 
   const quiet = Date.now() - quietFrom;
   assert.ok(ms >= 1100, `open for ${ms} ms while busy`);
   assert.ok(quiet >= 400 && quiet < 2500, `closed ${quiet} ms after the last byte`);
+});
+
+test('tcp.idle_timeout: 0s means never: a silent session stays open (it was cut after about 50 ms)', async () => {
+  const s = await open(neverFe);
+  s.socket.write('a');
+  await waitFor(() => Buffer.concat(s.received).length >= 1, 'the first echo', 5000);
+  // Silence for 1.5 s, thirty times the sweep period a 0 timeout used to get.
+  const outcome = await Promise.race([s.closed.then(() => 'closed'), delay(1500).then(() => 'open')]);
+  assert.equal(outcome, 'open');
+  s.socket.write('b');
+  await waitFor(() => Buffer.concat(s.received).toString() === 'ab', 'the echo after the silence', 5000);
+  s.socket.destroy();
 });
 
 test('both sides are closed when the upstream fails mid-session', async () => {

@@ -227,7 +227,8 @@ export class TcpFrontend implements IntakeEvents {
   constructor(ctx: ProxyContext, state: TcpState) {
     this.ctx = ctx;
     this.state = state;
-    this.#sweep = new IdleSweep(this.#sessions, () => this.state.frontend.tcp.idleTimeoutMs);
+    // idle_timeout: 0s means never: an infinite timeout no session reaches (swept once a minute).
+    this.#sweep = new IdleSweep(this.#sessions, () => this.state.frontend.tcp.idleTimeoutMs || Number.POSITIVE_INFINITY);
     this.#listener = new FrontendListener((socket, client) => this.accept(socket, client), null, this);
     this.#applyIntake();
   }
