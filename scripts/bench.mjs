@@ -18,6 +18,8 @@
 //                                         # what rustlb's features cost on top of Node's building blocks
 //   npm run bench -- --mode memory        # idle RSS/PSS per process, then 10,000 idle keep-alive
 //                                         # client connections (--idle N) and requests served meanwhile
+//   npm run bench -- --mode tls --haproxy # HTTPS: keep-alive and a new handshake per request, beside
+//                                         # HAProxy's `bind ... ssl crt` with the same certificate (made with openssl)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -100,11 +102,11 @@ async function waitHttp(port) {
 }
 
 /** A 1 s warm-up (JIT, connection pools), then the measured run. */
-function wrk(port, close) {
+function wrk(port, close, scheme = 'http') {
   const args = ['-t1', `-c${opt.connections}`, '--latency'];
   if (close) args.push('-H', 'Connection: close');
-  execFileSync('wrk', [...args, '-d1s', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
-  const out = execFileSync('wrk', [...args, `-d${opt.duration}s`, `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  execFileSync('wrk', [...args, '-d1s', `${scheme}://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const out = execFileSync('wrk', [...args, `-d${opt.duration}s`, `${scheme}://127.0.0.1:${port}/`], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const p50 = /50%\s+([\d.]+\w+)/.exec(out)?.[1] ?? '?';
   const p99 = /99%\s+([\d.]+\w+)/.exec(out)?.[1] ?? '?';
@@ -119,6 +121,36 @@ function perWorker(metricsPort) {
 }
 
 const [u1, u2, port, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+const tlsMode = opt.mode === 'tls';
+const tlsPort = tlsMode ? await freePort() : null;
+const haproxyTlsPort = tlsMode && opt.haproxy ? await freePort() : null;
+if (tlsMode) {
+  // One EC P-256 certificate for both contenders; HAProxy wants certificate and key in one file.
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=bench.test',
+      '-addext',
+      'subjectAltName=DNS:bench.test,IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'bench.key'),
+      '-out',
+      join(dir, 'bench.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
+  writeFileSync(join(dir, 'bench.pem'), readFileSync(join(dir, 'bench.crt'), 'utf8') + readFileSync(join(dir, 'bench.key'), 'utf8'));
+}
 await upstream(u1, 1);
 await upstream(u2, 2);
 const extra = Object.fromEntries(
@@ -147,7 +179,16 @@ frontends:
   - name: web
     listen: "127.0.0.1:${port}"
     protocol: http
-    backend: app${headers}
+    backend: app${headers}${
+      tlsPort === null
+        ? ''
+        : `
+  - name: web-tls
+    listen: "127.0.0.1:${tlsPort}"
+    protocol: http
+    backend: app
+    tls: { certificates: [ { cert: "${join(dir, 'bench.crt')}", key: "${join(dir, 'bench.key')}" } ] }`
+    }
 backends:
   - name: app
     servers: [ { address: "127.0.0.1:${u1}" }, { address: "127.0.0.1:${u2}" } ]
@@ -184,7 +225,7 @@ defaults
 frontend web
   bind 127.0.0.1:${haproxyPort}
   default_backend app
-backend app
+${haproxyTlsPort === null ? '' : `frontend web-tls\n  bind 127.0.0.1:${haproxyTlsPort} ssl crt ${join(dir, 'bench.pem')} ssl-min-ver TLSv1.2\n  default_backend app\n`}backend app
   balance roundrobin
   option httpchk GET /health
   http-check expect status 200
@@ -219,7 +260,10 @@ if (opt['node-stick']) {
 if (opt.mode === 'memory') {
   await memory();
 } else {
-  const modes = opt.mode === 'both' ? ['keep-alive', 'close'] : [opt.mode === 'close' ? 'close' : 'keep-alive'];
+  const modes = opt.mode === 'both' || tlsMode ? ['keep-alive', 'close'] : [opt.mode === 'close' ? 'close' : 'keep-alive'];
+  const scheme = tlsMode ? 'https' : 'http';
+  const target = tlsMode ? tlsPort : port;
+  const haTarget = tlsMode ? haproxyTlsPort : haproxyPort;
   console.log(
     `rustlb bench: ${opt.workers} workers, sched=${opt.sched || 'default'}, upstreams=${hasNginx ? 'nginx' : 'node'}, wrk -c${opt.connections} -d${opt.duration}s, extra=${opt['config-extra'] || '-'}`,
   );
@@ -232,14 +276,20 @@ if (opt.mode === 'memory') {
   for (let r = 0; r < Number(opt.rounds); r++) {
     for (const mode of modes) {
       const close = mode === 'close';
-      const ha = haproxyPort === null ? null : wrk(haproxyPort, close);
+      const ha = haTarget === null ? null : wrk(haTarget, close, scheme);
       if (ha !== null) row('haproxy', mode, ha, ha);
       if (ceilingPort !== null) row('node:http alone (ceiling)', mode, wrk(ceilingPort, close), ha);
       if (stickPort !== null) row('node:http + undici, no features', mode, wrk(stickPort, close), ha);
       const before = opt['config-extra'].includes('metrics=false') ? [] : perWorker(metricsPort);
-      const res = wrk(port, close);
+      const res = wrk(target, close, scheme);
       const after = opt['config-extra'].includes('metrics=false') ? [] : perWorker(metricsPort);
-      row('rustlb', mode, res, ha, after.map((v, i) => v - (before[i] ?? 0)).join(' / ') || '-');
+      row(
+        tlsMode ? 'rustlb (TLS)' : 'rustlb',
+        tlsMode ? `${mode} (https${close ? ', a handshake per request' : ''})` : mode,
+        res,
+        ha,
+        after.map((v, i) => v - (before[i] ?? 0)).join(' / ') || '-',
+      );
     }
   }
 }
