@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { encodeProxyHeader, ProxyHeader, parseProxyHeader } from '@rustlb/proxy';
-import { freePorts, metricValue, RustlbProcess, startTcpUpstream, type TcpUpstream, waitFor } from '@rustlb/testkit';
+import { freePorts, metricValue, RustlbProcess, startTcpUpstream, type TcpUpstream, TestPki, waitFor } from '@rustlb/testkit';
 
 /** A raw TCP upstream that records every byte of every connection, and answers "pong:" + what it got once the client half-closes. */
 class Recorder {
@@ -56,13 +57,19 @@ let logFe: number;
 let strictFe: number;
 let hashFe: number;
 let sixFe: number;
+let tlsFe: number;
+let tlsChainFe: number;
+let pki: TestPki;
 
 const QUIET = { interval: '1h', unhealthy_threshold: 1000 };
 
 before(async () => {
   const ups = await Promise.all(Array.from({ length: 6 }, () => startTcpUpstream()));
   [v1, v2, plain, strict, left, right] = ups.map((u) => new Recorder(u)) as [Recorder, Recorder, Recorder, Recorder, Recorder, Recorder];
-  [sendV1Fe, sendV2Fe, chainFe, logFe, strictFe, hashFe, sixFe] = await freePorts(7);
+  [sendV1Fe, sendV2Fe, chainFe, logFe, strictFe, hashFe, sixFe, tlsFe, tlsChainFe] = await freePorts(9);
+  pki = await TestPki.create();
+  const cert = await pki.server({ dns: ['pp.test'], name: 'pp' });
+  const tls = { certificates: [{ cert: cert.cert, key: cert.key }] };
   const tcp = (name: string, port: number, backend: string, extra: Record<string, unknown> = {}) => ({
     name,
     listen: `127.0.0.1:${port}`,
@@ -82,6 +89,9 @@ before(async () => {
         tcp('strict', strictFe, 'strict', { proxy_protocol: 'accept', tcp: { connect_timeout: '600ms' } }),
         tcp('hash', hashFe, 'pair', { proxy_protocol: 'accept', algorithm: 'ip_hash' }),
         { ...tcp('six', sixFe, 'v2'), listen: `[::1]:${sixFe}` },
+        // TLS terminated, then the decrypted bytes to a send_proxy backend; with a PROXY header read before the handshake too.
+        tcp('tls', tlsFe, 'v1', { tls }),
+        tcp('tls-chain', tlsChainFe, 'v1', { tls, proxy_protocol: 'accept' }),
       ],
       backends: [
         { name: 'v1', servers: [{ address: v1.upstream.address }], health_check: QUIET, send_proxy: 'v1' },
@@ -97,6 +107,7 @@ before(async () => {
 after(async () => {
   await lb?.dispose();
   await Promise.all([v1, v2, plain, strict, left, right].map((r) => r?.upstream.close()));
+  pki?.dispose();
 });
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -343,4 +354,39 @@ test("proxy_protocol accept with ip_hash: the header's address is what is hashed
   const seen = new Set<string>();
   for (let i = 2; i < 40 && seen.size < 2; i++) seen.add(await serverOf(`198.51.100.${i}`));
   assert.equal(seen.size, 2, 'different header addresses reach both servers');
+});
+
+/** Opens a connection, writes `prefix` in the clear, then speaks TLS over it: sends `payload`, half-closes, waits for the close. */
+async function overTls(port: number, prefix: Buffer, payload: Buffer): Promise<number> {
+  const raw = await open(port);
+  if (prefix.length > 0) raw.socket.write(prefix);
+  const secure = tlsConnect({ socket: raw.socket, servername: 'pp.test', ca: pki.ca.certPem });
+  secure.on('error', () => {});
+  const closed = new Promise<void>((r) => {
+    secure.once('end', () => r());
+    secure.once('close', () => r());
+  });
+  secure.resume();
+  await within(new Promise<void>((r) => secure.once('secureConnect', () => r())), 10_000, 'the TLS handshake');
+  secure.end(payload);
+  await within(closed, 10_000, 'the close');
+  return raw.port;
+}
+
+test('send_proxy behind a TLS frontend: the header names the client and the frontend address, the payload arrives decrypted', async () => {
+  const marker = `tls-${randomBytes(6).toString('hex')}`;
+  const payload = marked(marker, 10_000);
+  const port = await overTls(tlsFe, Buffer.alloc(0), payload);
+  const seen = await waitFor(() => v1.find(marker), 'the upstream bytes');
+  assert.equal(seen.subarray(0, seen.indexOf('\r\n') + 2).toString('latin1'), `PROXY TCP4 127.0.0.1 127.0.0.1 ${port} ${tlsFe}\r\n`);
+  assert.ok(splitHeader(seen).rest.equals(payload));
+});
+
+test('proxy_protocol accept on a TLS frontend: the header before the handshake, its source sent on', async () => {
+  const marker = `tls-chain-${randomBytes(6).toString('hex')}`;
+  const payload = marked(marker, 10_000);
+  await overTls(tlsChainFe, Buffer.from('PROXY TCP4 203.0.113.50 10.1.1.1 777 443\r\n'), payload);
+  const seen = await waitFor(() => v1.find(marker), 'the upstream bytes');
+  assert.equal(seen.subarray(0, seen.indexOf('\r\n') + 2).toString('latin1'), `PROXY TCP4 203.0.113.50 127.0.0.1 777 ${tlsChainFe}\r\n`);
+  assert.ok(splitHeader(seen).rest.equals(payload));
 });
