@@ -77,8 +77,8 @@ test('/health at 503: out of rotation within the thresholds, back after the cool
   const m = await lb.metrics();
   assert.equal(metricValue(m, 'rustlb_backend_health', { backend: 'pool', server: a.address }), 0);
   assert.equal(metricValue(m, 'rustlb_backend_health', { backend: 'pool', server: b.address }), 1);
-  assert.ok((metricValue(m, 'rustlb_health_checks_total', { backend: 'pool', server: a.address, result: 'failure' }) ?? 0) >= 3);
-  assert.ok((metricValue(m, 'rustlb_health_checks_total', { backend: 'pool', server: a.address, result: 'success' }) ?? 0) >= 1);
+  assert.ok((metricValue(m, 'rustlb_health_checks_total', { backend: 'pool', server: a.address, result: 'Failure' }) ?? 0) >= 3);
+  assert.ok((metricValue(m, 'rustlb_health_checks_total', { backend: 'pool', server: a.address, result: 'Success' }) ?? 0) >= 1);
   const up = await lb.waitForLog((l) => l.msg === 'server is healthy again' && isA(l), 'A healthy again', 15_000);
   const upAt = logTime(up);
   assert.ok(upAt - downAt >= cooldown, `back ${upAt - downAt}ms after going down, before the ${cooldown}ms cooldown`);

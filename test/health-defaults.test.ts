@@ -26,7 +26,7 @@ test('a backend without health_check gets tcp checks with health_check_defaults'
   // Connections arrive with no client traffic at all: TCP connects, at the defaults' pace.
   const before = t.connections;
   await waitFor(() => t.connections >= before + 5, 'five TCP probes', 10_000);
-  await waitFor(async () => (metricValue(await lb.metrics(), 'rustlb_health_checks_total', { server: h.address, result: 'success' }) ?? 0) >= 5, 'probes of h');
+  await waitFor(async () => (metricValue(await lb.metrics(), 'rustlb_health_checks_total', { server: h.address, result: 'Success' }) ?? 0) >= 5, 'probes of h');
   // A TCP check does not speak HTTP: the HTTP server saw connections but no request.
   assert.equal(h.healthChecks, 0);
   assert.equal(h.count, 0);
@@ -54,7 +54,7 @@ test('with no health settings at all, a tcp check with the built-in defaults run
     1,
   );
   // The first probe comes within 10% of the 10 s interval (at most 1 s) of the start.
-  await waitFor(async () => metricValue(await lb.metrics(), 'rustlb_health_checks_total', { server: h.address, result: 'success' }) === 1, 'first probe');
+  await waitFor(async () => metricValue(await lb.metrics(), 'rustlb_health_checks_total', { server: h.address, result: 'Success' }) === 1, 'first probe');
   assert.equal(connections, 1);
   assert.equal(h.healthChecks + h.count, 0, 'a TCP connect, not an HTTP request');
   const status = await lb.ctl(['status', '--json']);

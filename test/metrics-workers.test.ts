@@ -101,7 +101,7 @@ describe('a worker killed with SIGKILL', () => {
       });
     });
     await waitFor(
-      async () => metricValue(await lb.metrics(), 'rustlb_bytes_total', { frontend: 'tcp', direction: 'inbound' }) === 5,
+      async () => metricValue(await lb.metrics(), 'rustlb_bytes_total', { frontend: 'tcp', direction: 'Inbound' }) === 5,
       'the TCP session counted',
     );
     const beforeText = await lb.metrics();

@@ -129,7 +129,52 @@ describe('metric names and types are those of SPEC §5', () => {
     assert.deepEqual(labelsOf('rustlb_worker_requests_total'), new Set(['worker']));
     assert.deepEqual(labelsOf('rustlb_config_reloads_total'), new Set(['result']));
     assert.deepEqual(labelsOf('rustlb_worker_restarts_total'), new Set());
-    assert.deepEqual(new Set(samplesOf(s, 'rustlb_bytes_total').map((x) => x.labels.direction)), new Set(['inbound', 'outbound']));
+    assert.deepEqual(new Set(samplesOf(s, 'rustlb_bytes_total').map((x) => x.labels.direction)), new Set(['Inbound', 'Outbound']));
+  });
+});
+
+describe("the original's seven metrics keep its label values and buckets (issue 16)", () => {
+  // What the original (prometheus-client 0.22) exposes: exponential_buckets(0.001, 2.5, 13),
+  // and its enum variants as label values.
+  const ORIGINAL_LE = [
+    '0.001',
+    '0.0025',
+    '0.00625',
+    '0.015625',
+    '0.0390625',
+    '0.09765625',
+    '0.244140625',
+    '0.6103515625',
+    '1.52587890625',
+    '3.814697265625',
+    '9.5367431640625',
+    '23.84185791015625',
+    '59.604644775390625',
+    '+Inf',
+  ];
+  const RUSTLB_LE = ['0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '30', '60', '+Inf'];
+
+  test("rustlb_request_duration_seconds has the original's buckets; rustlb_bytes_total and rustlb_health_checks_total its label values", async () => {
+    await get(web, { path: '/' });
+    await waitFor(
+      async () => (metricValue(await lb.metrics(), 'rustlb_health_checks_total', { backend: 'flaky', result: 'Success' }) ?? 0) >= 1,
+      'a successful probe counted as result="Success"',
+      15_000,
+    );
+    const s = parseMetrics(await lb.metrics());
+    const les = (name: string, labels: Record<string, string>) =>
+      samplesOf(s, name)
+        .filter((x) => Object.entries(labels).every(([k, v]) => x.labels[k] === v))
+        .map((x) => x.labels.le);
+    assert.deepEqual(les('rustlb_request_duration_seconds_bucket', { frontend: 'web', backend: 'pool' }), ORIGINAL_LE);
+    assert.deepEqual(new Set(samplesOf(s, 'rustlb_bytes_total').map((x) => x.labels.direction)), new Set(['Inbound', 'Outbound']));
+    const results = new Set(samplesOf(s, 'rustlb_health_checks_total').map((x) => x.labels.result));
+    assert.ok(results.has('Success'), [...results].join());
+    for (const r of results) assert.ok(r === 'Success' || r === 'Failure', r);
+    // rustlb's own metrics stay in the Prometheus style.
+    const server = samplesOf(s, 'rustlb_server_request_duration_seconds_bucket')[0]?.labels ?? {};
+    assert.deepEqual(les('rustlb_server_request_duration_seconds_bucket', { backend: server.backend ?? '', server: server.server ?? '' }), RUSTLB_LE);
+    assert.deepEqual(new Set(samplesOf(s, 'rustlb_config_reloads_total').map((x) => x.labels.result)), new Set(['success', 'failure']));
   });
 });
 
@@ -231,8 +276,9 @@ describe('requests', () => {
       assert.equal(r.status, 200);
       const after = await lb.metrics();
       const le = (t: string, le: string) => metricValue(t, 'rustlb_request_duration_seconds_bucket', { frontend: 'web', backend: 'api', le }) ?? 0;
-      // Not in any bucket up to 0.25 s, in the 0.5 s one or a later one.
-      assert.equal(le(after, '0.25') - le(before, '0.25'), 0);
+      // Not in any bucket up to 0.244 s, in the 0.61 s one (the original's buckets).
+      assert.equal(le(after, '0.244140625') - le(before, '0.244140625'), 0);
+      assert.equal(le(after, '0.6103515625') - le(before, '0.6103515625'), 1);
       assert.equal(le(after, '+Inf') - le(before, '+Inf'), 1);
       const sum = (t: string) => metricValue(t, 'rustlb_request_duration_seconds_sum', { frontend: 'web', backend: 'api' }) ?? 0;
       assert.ok(sum(after) - sum(before) >= 0.29, `duration sum grew by ${sum(after) - sum(before)}`);
@@ -273,8 +319,8 @@ describe('bytes', () => {
     await waitFor(
       async () => {
         const t = await lb.metrics();
-        const inbound = metricValue(t, 'rustlb_bytes_total', { frontend: 'bytes', direction: 'inbound' });
-        const outbound = metricValue(t, 'rustlb_bytes_total', { frontend: 'bytes', direction: 'outbound' });
+        const inbound = metricValue(t, 'rustlb_bytes_total', { frontend: 'bytes', direction: 'Inbound' });
+        const outbound = metricValue(t, 'rustlb_bytes_total', { frontend: 'bytes', direction: 'Outbound' });
         if (inbound !== sent || outbound !== received)
           throw new Error(`inbound ${inbound} (client sent ${sent}), outbound ${outbound} (client received ${received})`);
         return true;
@@ -314,8 +360,8 @@ describe('bytes', () => {
     await waitFor(
       async () => {
         const t = await lb.metrics();
-        const inbound = metricValue(t, 'rustlb_bytes_total', { frontend: 'tcp', backend: 'echo', direction: 'inbound' });
-        const outbound = metricValue(t, 'rustlb_bytes_total', { frontend: 'tcp', backend: 'echo', direction: 'outbound' });
+        const inbound = metricValue(t, 'rustlb_bytes_total', { frontend: 'tcp', backend: 'echo', direction: 'Inbound' });
+        const outbound = metricValue(t, 'rustlb_bytes_total', { frontend: 'tcp', backend: 'echo', direction: 'Outbound' });
         if (inbound !== sent || outbound !== received) throw new Error(`inbound ${inbound}/${sent}, outbound ${outbound}/${received}`);
         return true;
       },
@@ -385,13 +431,13 @@ describe('health', () => {
     const health = async () => metricValue(await lb.metrics(), 'rustlb_backend_health', { backend: 'flaky', server });
     assert.equal(await health(), 1);
     await waitFor(
-      async () => (metricValue(await lb.metrics(), 'rustlb_health_checks_total', { backend: 'flaky', server, result: 'success' }) ?? 0) >= 2,
+      async () => (metricValue(await lb.metrics(), 'rustlb_health_checks_total', { backend: 'flaky', server, result: 'Success' }) ?? 0) >= 2,
       'successful probes',
     );
     flaky.healthStatus = 503;
     await waitFor(async () => (await health()) === 0, 'backend_health 0', 10_000, 50);
     const down = await lb.metrics();
-    assert.ok((metricValue(down, 'rustlb_health_checks_total', { backend: 'flaky', server, result: 'failure' }) ?? 0) >= 1);
+    assert.ok((metricValue(down, 'rustlb_health_checks_total', { backend: 'flaky', server, result: 'Failure' }) ?? 0) >= 1);
     // Once per server per interval in the primary, not once per worker: the upstream saw as many probes as were counted (± the one in flight).
     const counted = (metricValue(down, 'rustlb_health_checks_total', { backend: 'flaky', server }) ?? 0) as number;
     assert.ok(Math.abs(flaky.healthChecks - counted) <= 1, `upstream saw ${flaky.healthChecks} probes, metrics say ${counted}`);

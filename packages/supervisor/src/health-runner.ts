@@ -13,7 +13,7 @@ import {
   type ServerHealth,
   tick,
 } from '@rustlb/health';
-import type { Logger } from '@rustlb/telemetry';
+import { LABEL, type Logger } from '@rustlb/telemetry';
 import type { PrimaryMetrics } from './primary-metrics.js';
 import { entry, type Member, Membership } from './server-table.js';
 
@@ -160,7 +160,8 @@ export class HealthRunner {
     if (this.#servers.get(key) !== t || this.#stopped) return;
     const now = Date.now();
     t.lastCheck = { at: now, ok: result.ok, reason: result.reason };
-    this.#metrics.healthChecks.labels(t.member.backend, t.member.address, result.ok ? 'success' : 'failure').inc();
+    // The original's label values (`Success`, `Failure`), so its dashboards keep matching.
+    this.#metrics.healthChecks.labels(t.member.backend, t.member.address, result.ok ? LABEL.success : LABEL.failure).inc();
     this.#observe(
       t,
       observeProbe(t.health, result.ok, result.reason, now, s),

@@ -1,5 +1,5 @@
 import type { StatusResult, WorkerStatus } from '@rustlb/core';
-import { METRIC, type MetricsJson } from '@rustlb/telemetry';
+import { LABEL, METRIC, type MetricsJson } from '@rustlb/telemetry';
 import { type StatusSources, statusReport } from './status-report.js';
 
 /** The outcome of the last reload (SIGHUP, file change, `rustlb-ctl reload`). */
@@ -204,7 +204,7 @@ export async function statusPageData(s: StatusPageSources): Promise<StatusPageDa
       duration: histogram(duration, { backend: b.name }),
       servers: b.servers.map((v) => {
         const h = health.get(v.server);
-        const address = h?.address ?? v.server.slice(v.server.indexOf('/') + 1);
+        const address = h?.address ?? v.server.slice(v.server.lastIndexOf('/') + 1);
         return {
           server: v.server,
           address,
@@ -215,8 +215,8 @@ export async function statusPageData(s: StatusPageSources): Promise<StatusPageDa
           inFlight: inFlight.get(v.server) ?? 0,
           lastCheck: h?.lastCheck ?? null,
           checks: {
-            success: sum(checks, { backend: b.name, server: address, result: 'success' }),
-            failure: sum(checks, { backend: b.name, server: address, result: 'failure' }),
+            success: sum(checks, { backend: b.name, server: address, result: LABEL.success }),
+            failure: sum(checks, { backend: b.name, server: address, result: LABEL.failure }),
           },
           requests: sum(serverRequests, { backend: b.name, server: address }),
           responses: responses(serverRequests, { backend: b.name, server: address }),

@@ -37,4 +37,20 @@ export function methodLabel(index: number): string {
   return METHODS[index] ?? 'OTHER';
 }
 
+/** Buckets of rustlb's own duration histograms (Prometheus' usual spread, up to a minute). */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * The original rustlb's buckets for `rustlb_request_duration_seconds` (prometheus-client's
+ * `exponential_buckets(0.001, 2.5, 13)`): 0.001 × 2.5^n for n = 0..12, 1 ms to 59.6 s, so
+ * `le` values in dashboards and alerts built on it keep matching.
+ */
+export const ORIGINAL_DURATION_BUCKETS: readonly number[] = Array.from({ length: 13 }, (_, n) => 0.001 * 2.5 ** n);
+
+/** The original's label values: its Rust enum variants as written (`direction`, `result`). */
+export const LABEL = {
+  inbound: 'Inbound',
+  outbound: 'Outbound',
+  success: 'Success',
+  failure: 'Failure',
+} as const;

@@ -1,7 +1,7 @@
 import type { MetricsJson } from './aggregate.js';
 import { Cell } from './cell.js';
 import { IntakeMetrics } from './intake-metrics.js';
-import { DURATION_BUCKETS, METHODS, METRIC, methodIndex, methodLabel } from './names.js';
+import { DURATION_BUCKETS, LABEL, METHODS, METRIC, methodIndex, methodLabel, ORIGINAL_DURATION_BUCKETS } from './names.js';
 
 export { Cell };
 
@@ -119,8 +119,9 @@ export class WorkerMetrics {
         if (t.histogram.count > 0) histogramValues(duration, METRIC.duration, labels, t.histogram);
         active.push({ labels, value: t.active.value });
         connections.push({ labels, value: t.connections.value });
-        bytes.push({ labels: { ...labels, direction: 'inbound' }, value: t.bytesIn.value });
-        bytes.push({ labels: { ...labels, direction: 'outbound' }, value: t.bytesOut.value });
+        // The original's label values (its enum variants), so its dashboards keep matching.
+        bytes.push({ labels: { ...labels, direction: LABEL.inbound }, value: t.bytesIn.value });
+        bytes.push({ labels: { ...labels, direction: LABEL.outbound }, value: t.bytesOut.value });
       }
       for (const s of this.#servers.values()) {
         // Only servers that answered requests (TCP sessions are not requests).
@@ -142,7 +143,7 @@ export class WorkerMetrics {
             tlsDuration,
             METRIC.tlsHandshakeDuration,
             { frontend },
-            { buckets: m.handshakeBuckets, sum: m.handshakeSum, count: m.handshakeCount },
+            { bounds: DURATION_BUCKETS, buckets: m.handshakeBuckets, sum: m.handshakeSum, count: m.handshakeCount },
           );
       }
     }
@@ -169,9 +170,10 @@ export class WorkerMetrics {
 /** A histogram's cumulative `_bucket` series, `_sum` and `_count`, as prom-client exports them. */
 function histogramValues(out: Value[], name: string, labels: Record<string, string>, h: HistogramCells): void {
   let acc = 0;
-  for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+  const bounds = h.bounds;
+  for (let i = 0; i < bounds.length; i++) {
     acc += h.buckets[i] as number;
-    out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: DURATION_BUCKETS[i] as number }, value: acc } as Value);
+    out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: bounds[i] as number }, value: acc } as Value);
   }
   out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: h.count } as Value);
   out.push({ metricName: `${name}_sum`, labels, value: h.sum } as Value);
@@ -185,16 +187,23 @@ function metric(name: string, help: string, type: 'counter' | 'gauge' | 'histogr
 
 /** Counts and sum of one duration histogram; `buckets[i]` counts observations in (bound[i-1], bound[i]]. */
 export interface HistogramCells {
+  /** Upper bounds, ascending (`+Inf` implied). */
+  readonly bounds: readonly number[];
   readonly buckets: Float64Array;
   sum: number;
   count: number;
 }
 
-/** One observation: a bucket search over 15 bounds and additions. */
+/** Empty cells over `bounds`. */
+function histogramCells(bounds: readonly number[]): HistogramCells {
+  return { bounds, buckets: new Float64Array(bounds.length), sum: 0, count: 0 };
+}
+
+/** One observation: a bucket search over 13 or 15 bounds and additions. */
 function observe(h: HistogramCells, seconds: number): void {
   h.sum += seconds;
   h.count++;
-  const bounds = DURATION_BUCKETS;
+  const bounds = h.bounds;
   let i = 0;
   while (i < bounds.length && seconds > (bounds[i] as number)) i++;
   // Above the last bound: only +Inf (the count) holds it.
@@ -204,7 +213,7 @@ function observe(h: HistogramCells, seconds: number): void {
 /**
  * Everything one (frontend, backend) pair records, bound when the configuration is
  * applied. Per request: one Map lookup by a small integer for the (method, status)
- * counter, a bucket search over 15 bounds, and additions; no strings, no objects.
+ * counter, a bucket search over 13 bounds, and additions; no strings, no objects.
  */
 export class MetricsTarget {
   readonly #metrics: WorkerMetrics;
@@ -212,7 +221,8 @@ export class MetricsTarget {
   readonly backend: string;
   /** (status × 16 + method index) → count. Status codes are three digits, methods bounded: the map stays small. */
   readonly #requests = new Map<number, Cell>();
-  readonly histogram: HistogramCells = { buckets: new Float64Array(DURATION_BUCKETS.length), sum: 0, count: 0 };
+  /** `rustlb_request_duration_seconds`, one of the original's metrics: its buckets. */
+  readonly histogram: HistogramCells = histogramCells(ORIGINAL_DURATION_BUCKETS);
   /** Client connections open now (a gauge). */
   readonly active = new Cell();
   /** Client connections accepted. */
@@ -270,7 +280,8 @@ export class ServerMetrics {
    * three digits); 0 unused.
    */
   readonly statuses: readonly Cell[] = Array.from({ length: 10 }, () => new Cell());
-  readonly histogram: HistogramCells = { buckets: new Float64Array(DURATION_BUCKETS.length), sum: 0, count: 0 };
+  /** rustlb's own metric: rustlb's buckets. */
+  readonly histogram: HistogramCells = histogramCells(DURATION_BUCKETS);
 
   constructor(metrics: WorkerMetrics, backend: string, server: string) {
     this.#metrics = metrics;
