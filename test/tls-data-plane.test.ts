@@ -209,6 +209,7 @@ describe('TLS termination', () => {
   });
 
   test('TLS below 1.2 is refused and counted by reason; plain HTTP on a TLS port too', async () => {
+    assert.equal(statusOf(await tlsRequest(fe.tls, '/handshake-ok')), 200);
     // SECLEVEL=0: newer OpenSSL builds (Node 24) refuse to even offer TLS 1.1 otherwise.
     await assert.rejects(tlsOpen(fe.tls, 'a.test', { maxVersion: 'TLSv1.1', minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' }));
     await plainRequest(fe.tls, '', '/plain-on-tls');
