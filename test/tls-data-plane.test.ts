@@ -6,19 +6,10 @@
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { type AddressInfo, connect as netConnect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer, connect as netConnect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
-import {
-  type CertFiles,
-  freePorts,
-  type HttpUpstream,
-  metricValue,
-  RustlbProcess,
-  startHttpUpstream,
-  TestPki,
-  waitFor,
-} from '@rustlb/testkit';
+import { createServer as createTlsServer, type PeerCertificate, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { type CertFiles, freePorts, type HttpUpstream, metricValue, RustlbProcess, startHttpUpstream, TestPki, waitFor } from '@rustlb/testkit';
 
 let pki: TestPki;
 let certA: CertFiles;
@@ -32,8 +23,22 @@ const sinkFirst: Buffer[] = [];
 let secureUp: HttpsServer;
 let mtlsUp: HttpsServer;
 let tcpEcho: NetServer;
+/** A TLS echo server (a TCP backend with tls). */
+let tlsEcho: NetServer;
 let lb: RustlbProcess;
-let fe: { tls: number; proxy: number; toTls: number; wrongCa: number; mtls: number; noMtls: number; noVerify: number; sendProxy: number; tlsTcp: number };
+let fe: {
+  tls: number;
+  proxy: number;
+  toTls: number;
+  wrongCa: number;
+  mtls: number;
+  noMtls: number;
+  noVerify: number;
+  sendProxy: number;
+  tlsTcp: number;
+  tcpToTls: number;
+  tcpWrongCa: number;
+};
 const seenByHttps: string[] = [];
 
 function listen<T extends NetServer | HttpsServer>(server: T): Promise<number> {
@@ -103,7 +108,12 @@ function config(): Record<string, unknown> {
     backend,
     ...extra,
   });
-  const tls = { certificates: [{ cert: certA.cert, key: certA.key }, { cert: certWild.cert, key: certWild.key }] };
+  const tls = {
+    certificates: [
+      { cert: certA.cert, key: certA.key },
+      { cert: certWild.cert, key: certWild.key },
+    ],
+  };
   return {
     global: { access_log: true },
     frontends: [
@@ -116,6 +126,8 @@ function config(): Record<string, unknown> {
       web('no-verify', fe.noVerify, 'no-verify'),
       web('send-proxy', fe.sendProxy, 'raw-proxy'),
       { name: 'tls-tcp', listen: `127.0.0.1:${fe.tlsTcp}`, protocol: 'tcp', backend: 'echo', tls: { certificates: [{ cert: certA.cert, key: certA.key }] } },
+      { name: 'tcp-to-tls', listen: `127.0.0.1:${fe.tcpToTls}`, protocol: 'tcp', backend: 'tls-echo' },
+      { name: 'tcp-wrong-ca', listen: `127.0.0.1:${fe.tcpWrongCa}`, protocol: 'tcp', backend: 'tls-echo-wrong-ca' },
     ],
     backends: [
       { name: 'plain', servers: [{ address: plain.address }] },
@@ -127,6 +139,8 @@ function config(): Record<string, unknown> {
       https('no-verify', securePort, { verify: false }),
       { name: 'raw-proxy', servers: [{ address: `127.0.0.1:${(proxySink.address() as AddressInfo).port}` }], send_proxy: 'v2' },
       { name: 'echo', servers: [{ address: `127.0.0.1:${(tcpEcho.address() as AddressInfo).port}` }] },
+      https('tls-echo', (tlsEcho.address() as AddressInfo).port, { ca: pki.ca.cert, servername: 'upstream.test' }),
+      https('tls-echo-wrong-ca', (tlsEcho.address() as AddressInfo).port, { ca: certA.cert, servername: 'upstream.test' }),
     ],
   };
 }
@@ -154,17 +168,36 @@ before(async () => {
     seenByHttps.push(req.url ?? '');
     res.end('secure upstream\n');
   });
-  mtlsUp = createHttpsServer({ cert: upstreamCert.certPem, key: upstreamCert.keyPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    const peer = (req.socket as TLSSocket).getPeerCertificate();
-    res.end(`mtls upstream, client ${peer.subject?.CN}\n`);
-  });
+  mtlsUp = createHttpsServer(
+    { cert: upstreamCert.certPem, key: upstreamCert.keyPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: true },
+    (req, res) => {
+      const peer = (req.socket as TLSSocket).getPeerCertificate();
+      res.end(`mtls upstream, client ${peer.subject?.CN}\n`);
+    },
+  );
   tcpEcho = createNetServer((s: Socket) => {
     s.on('error', () => {});
     s.pipe(s);
   });
-  await Promise.all([listen(secureUp), listen(mtlsUp), listen(tcpEcho), listen(proxySink)]);
-  const ports = await freePorts(9);
-  fe = { tls: ports[0], proxy: ports[1], toTls: ports[2], wrongCa: ports[3], mtls: ports[4], noMtls: ports[5], noVerify: ports[6], sendProxy: ports[7], tlsTcp: ports[8] };
+  tlsEcho = createTlsServer({ cert: upstreamCert.certPem, key: upstreamCert.keyPem }, (s) => {
+    s.on('error', () => {});
+    s.pipe(s);
+  });
+  await Promise.all([listen(secureUp), listen(mtlsUp), listen(tcpEcho), listen(proxySink), listen(tlsEcho)]);
+  const ports = await freePorts(11);
+  fe = {
+    tls: ports[0],
+    proxy: ports[1],
+    toTls: ports[2],
+    wrongCa: ports[3],
+    mtls: ports[4],
+    noMtls: ports[5],
+    noVerify: ports[6],
+    sendProxy: ports[7],
+    tlsTcp: ports[8],
+    tcpToTls: ports[9],
+    tcpWrongCa: ports[10],
+  };
   lb = await RustlbProcess.start({ config: config() });
 });
 
@@ -175,6 +208,7 @@ after(async () => {
   secureUp?.close();
   mtlsUp?.close();
   tcpEcho?.close();
+  tlsEcho?.close();
   pki?.dispose();
 });
 
@@ -312,6 +346,34 @@ describe('TLS to servers', () => {
     assert.equal(statusOf(refused), 502, refused);
   });
 
+  test('a TCP backend with tls: the session is encrypted to the server; a wrong CA closes it and is counted', async () => {
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const s = netConnect(fe.tcpToTls, '127.0.0.1', () => s.write('over tls\r\n'));
+      let text = '';
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => {
+        text += d;
+        if (text.length >= 10) {
+          s.destroy();
+          resolve(text);
+        }
+      });
+      s.on('error', reject);
+    });
+    assert.equal(echoed, 'over tls\r\n');
+    const refused = await new Promise<string>((resolve) => {
+      const s = netConnect(fe.tcpWrongCa, '127.0.0.1', () => s.write('x'));
+      let text = '';
+      s.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
+      s.on('error', () => {});
+      s.once('close', () => resolve(text));
+    });
+    assert.equal(refused, '', 'closed with nothing relayed');
+    await lb.waitForLog((l) => l.msg === 'TLS handshake with the server failed' && l.frontend === 'tcp-wrong-ca', 'the TCP session logs the TLS failure');
+  });
+
   test('verify: false reaches a server whose certificate is not trusted', async () => {
     const answer = await plainRequest(fe.noVerify, '', '/no-verify');
     assert.equal(statusOf(answer), 200, answer);
@@ -359,4 +421,3 @@ describe('PROXY protocol', () => {
     assert.equal([...first.subarray(16, 20)].join('.'), '127.0.0.1');
   });
 });
-

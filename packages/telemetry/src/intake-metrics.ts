@@ -59,7 +59,8 @@ function count(cells: Map<string, Cell>, key: string): void {
 
 export function proxyReason(reason: string): ProxyRejectReason {
   if (reason === 'timeout') return 'timeout';
-  if (reason === 'too long') return 'too_long';
+  // The intake's own bound, or the codec's (a v1 line past 107 bytes, a v2 length above 4096).
+  if (reason === 'too long' || /first 107 bytes|above 4096/.test(reason)) return 'too_long';
   if (reason.startsWith('closed')) return 'closed';
   return 'invalid';
 }

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ErrorCode } from '@rustlb/core';
+import { type ErrorCode, normalizeIp } from '@rustlb/core';
 import { ChunkedDecoder, type ChunkSink, type H1Code, h1Status, parseRequestHead, RequestHead } from '@rustlb/http1';
 import { logHttpAccess } from '@rustlb/telemetry';
 import type { ClientAddress } from '../intake.js';
@@ -514,7 +514,10 @@ export class ClientConnection implements ChunkSink {
     return encodeProxyHeader(
       version,
       { address: this.clientIp, port: Number(this.clientPort) },
-      { address: this.socket.localAddress ?? (this.clientIp.includes(':') ? '::' : '0.0.0.0'), port: this.socket.localPort ?? 0 },
+      {
+        address: this.socket.localAddress === undefined ? (this.clientIp.includes(':') ? '::' : '0.0.0.0') : normalizeIp(this.socket.localAddress),
+        port: this.socket.localPort ?? 0,
+      },
     );
   }
 

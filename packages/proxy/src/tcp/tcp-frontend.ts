@@ -1,7 +1,7 @@
 import { connect, isIP, type Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type { Balancer } from '@rustlb/balancer';
-import { type ErrorCode, type FrontendConfig, normalizeIp } from '@rustlb/core';
+import { type BackendTls, type ErrorCode, type FrontendConfig, normalizeIp } from '@rustlb/core';
 import { logTcpAccess, type MetricsTarget, type WorkerMetrics } from '@rustlb/telemetry';
 import type { ProxyContext } from '../context.js';
 import { IdleClock, IdleSweep } from '../idle-sweep.js';
@@ -120,11 +120,71 @@ class TcpSession {
         upstream.destroy();
         return;
       }
-      this.#error = null;
-      // send_proxy: the header goes first, before any byte of the client's.
+      // send_proxy: the header goes first, before any byte of the client's (and before TLS).
       const version = slot.link.sendProxy;
       if (version !== null) upstream.write(this.#proxyHeader(version));
-      this.#splice(slot, upstream);
+      const tls = slot.link.tls;
+      if (tls === null) {
+        this.#error = null;
+        this.#splice(slot, upstream);
+        return;
+      }
+      this.#secure(slot, upstream, tls);
+    });
+  }
+
+  /**
+   * TLS to the server (`backends[].tls`) over the connected socket, within the same
+   * connect timeout. A handshake that fails (a certificate that does not verify) sent
+   * nothing of the client's: the server is counted as failing (`tls`) and another tried.
+   */
+  #secure(slot: ServerSlot, upstream: Socket, tls: BackendTls): void {
+    // From here the TLS socket reports the connection's errors (its connect handler must not retry twice).
+    upstream.removeAllListeners('error');
+    upstream.on('error', () => {});
+    const servername = tls.servername ?? (isIP(slot.host) === 0 ? slot.host : undefined);
+    const secure = tlsConnect({
+      socket: upstream,
+      ...(servername === undefined ? {} : { servername }),
+      rejectUnauthorized: tls.verify,
+      ...(tls.caPem === null ? {} : { ca: tls.caPem }),
+      ...(tls.certPem === null || tls.keyPem === null ? {} : { cert: tls.certPem, key: tls.keyPem }),
+      minVersion: 'TLSv1.2',
+    });
+    this.#connecting = secure;
+    const timer = setTimeout(
+      () => secure.destroy(Object.assign(new Error('TLS handshake timeout'), { code: 'ETIMEDOUT' })),
+      this.#state.frontend.tcp.connectTimeoutMs,
+    );
+    secure.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (this.#upstream === secure) {
+        this.#error ??= 'RLB_ERR_UPSTREAM_RESET';
+        this.#client.destroy();
+        return;
+      }
+      this.#connecting = null;
+      upstream.destroy();
+      this.#count(slot, -1);
+      this.#ctx.logger.warn(
+        { frontend: this.#state.frontend.name, server: slot.key, err: err.code ?? err.message, failure: 'tls' },
+        'TLS handshake with the server failed',
+      );
+      this.#ctx.hooks.passiveFailure(slot, 'tls');
+      this.#error = 'RLB_ERR_UPSTREAM_CONNECT';
+      this.#avoid ??= new Set();
+      this.#avoid.add(slot);
+      if (!this.#client.destroyed) this.#connect();
+    });
+    secure.once('secureConnect', () => {
+      clearTimeout(timer);
+      this.#connecting = null;
+      if (this.#client.destroyed) {
+        secure.destroy();
+        return;
+      }
+      this.#error = null;
+      this.#splice(slot, secure);
     });
   }
 
