@@ -4,17 +4,37 @@
 // configuration (frontends and backends) in the docs passes `rustlb --validate`; metric types and labels match a
 // live scrape; relative links and anchors resolve.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CONTROL_COMMANDS, ERROR_CODES } from '@rustlb/core';
-import { freePort, get, type HttpUpstream, ROOT, RustlbProcess, runRustlb, startHttpUpstream } from '@rustlb/testkit';
+import { freePort, get, type HttpUpstream, ROOT, RustlbProcess, runRustlb, startHttpUpstream, TestPki } from '@rustlb/testkit';
 import { parse } from 'yaml';
 import { run } from './pack-helper.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'rustlb-docs-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
+
+// The certificate files the docs' TLS examples name (relative to the config file): made
+// once, valid, keys readable by their owner only, so the examples validate without warnings.
+const TLS_FILES: Readonly<Record<string, 'server' | 'ca' | 'client'>> = {
+  'www.example.com': 'server',
+  tls: 'server',
+  'rustlb-client': 'client',
+};
+before(async () => {
+  const pki = await TestPki.create(join(tmp, 'pki'));
+  const dir = join(tmp, 'tls');
+  mkdirSync(dir, { recursive: true });
+  for (const [stem, kind] of Object.entries(TLS_FILES)) {
+    const made = kind === 'client' ? await pki.client() : await pki.server({ dns: ['www.example.com', 'example.com'] });
+    copyFileSync(made.cert, join(dir, `${stem}.crt`));
+    copyFileSync(made.key, join(dir, `${stem}.key`));
+    chmodSync(join(dir, `${stem}.key`), 0o600);
+  }
+  for (const ca of ['internal-ca.crt', 'ca.crt']) copyFileSync(pki.ca.cert, join(dir, ca));
+});
 
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 const docFiles = [

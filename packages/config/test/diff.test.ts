@@ -35,6 +35,7 @@ test('an identical configuration changes nothing', () => {
     changedBackends: [],
     needsRestart: [],
     changedGlobals: [],
+    changedCertificates: [],
   });
 });
 
@@ -56,6 +57,7 @@ test('added, removed and changed frontends and backends', () => {
       changedBackends: ['api'],
       needsRestart: [],
       changedGlobals: [],
+      changedCertificates: [],
     },
   );
 });

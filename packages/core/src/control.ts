@@ -62,6 +62,16 @@ export interface ServerStatusLine {
   readonly weight: number;
   readonly activeRequests: number;
   readonly lastCheck: string | null;
+  /** HTTP requests answered after this server was picked (rustlb_server_requests_total; TCP sessions are not requests). */
+  readonly requests?: number;
+  /** Failures the workers saw on real traffic (refused, reset, timeouts), since the server was first seen. */
+  readonly passiveFailures?: number;
+  /** Failed active health checks, since the server was first seen. */
+  readonly activeFailures?: number;
+  /** When it last became healthy or unhealthy (or was first seen), ISO 8601. */
+  readonly lastChange?: string;
+  /** Why it last changed (`health check failed: refused`, `passive: reset (3 in one report)`); null when it never changed. */
+  readonly lastChangeReason?: string | null;
 }
 
 export interface StatusResult {
@@ -79,6 +89,26 @@ export interface StatusResult {
     readonly listen: string;
     readonly backend: string;
     readonly algorithm: string;
+    /** Client connections open now, across workers. */
+    readonly activeConnections?: number;
+    /** Client connections accepted (TCP: sessions). */
+    readonly connections?: number;
+    /** HTTP requests answered; null for a TCP frontend. */
+    readonly requests?: number | null;
   }[];
   readonly backends: readonly { readonly name: string; readonly servers: readonly ServerStatusLine[] }[];
+  /** The certificates of TLS frontends in force (what, until when, from which file; never a key). */
+  readonly certificates: readonly CertificateStatus[];
+}
+
+export interface CertificateStatus {
+  readonly frontend: string;
+  /** DNS names it covers (subjectAltName DNS, else CN), lower-cased. */
+  readonly names: readonly string[];
+  /** End of validity, ISO 8601. */
+  readonly notAfter: string;
+  /** SHA-256 fingerprint, `AB:CD:…`. */
+  readonly fingerprint: string;
+  /** The certificate file (absolute). */
+  readonly file: string;
 }

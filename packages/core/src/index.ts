@@ -27,6 +27,7 @@ export type {
   TlsVersion,
 } from './config-types.js';
 export {
+  type CertificateStatus,
   CONTROL_COMMANDS,
   type ControlCommand,
   type ControlError,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { basename, dirname, resolve } from 'node:path';
-import { configFilesDigest, deepFreeze, readConfigText, type ValidationResult, validateConfigFile } from '@rustlb/config';
+import { basename, dirname, join, resolve } from 'node:path';
+import { configFiles, configFilesDigest, deepFreeze, readConfigText, type ValidationResult, validateConfigFile } from '@rustlb/config';
 import type { LogLevel, ResolvedConfig } from '@rustlb/core';
 import { type FSWatcher, watch } from 'chokidar';
 
@@ -27,6 +27,18 @@ const READ_RETRY_MS = 100;
 /** Start-up does not wait longer than this for the watch (a slow file system): it is in place soon after. */
 const WATCH_READY_MS = 5_000;
 
+/** The configuration file and the certificate, key and CA files of `config`, by directory. */
+function watchedNames(file: string, config: ResolvedConfig): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const f of [file, ...configFiles(config)]) {
+    const dir = dirname(f);
+    const names = out.get(dir) ?? new Set<string>();
+    names.add(basename(f));
+    out.set(dir, names);
+  }
+  return out;
+}
+
 /**
  * Owns the configuration: the file, the generation in force, validation of new
  * versions and the watch on the file. It never applies anything itself.
@@ -40,6 +52,8 @@ export class ConfigOwner {
   #hash: string | null = null;
   #watcher: FSWatcher | null = null;
   #debounce: NodeJS.Timeout | null = null;
+  /** Watched directory -> the names in it that matter. */
+  #watched = new Map<string, Set<string>>();
 
   constructor(file: string, initial: ResolvedConfig, overrides: Overrides, text: string) {
     this.file = resolve(file);
@@ -75,6 +89,7 @@ export class ConfigOwner {
   /** The new configuration is in force. */
   accept(config: ResolvedConfig, hash: string | null): number {
     this.current = config;
+    this.#rewatch();
     this.generation++;
     this.loadedAt = Date.now();
     if (hash !== null) this.#hash = hash;
@@ -92,21 +107,28 @@ export class ConfigOwner {
   }
 
   /**
-   * Watches the file's directory (a ConfigMap update swaps the `..data` symlink there,
-   * an editor may save by rename) and calls `onEvent` once a burst of events is over.
-   * Whether the content really changed is for the caller to find out, in order with
-   * the reloads it runs: comparing here would race with a reload still in progress.
-   * Resolves once the watch is in place (events before that are not reported).
+   * Watches the file's directory, and the directories of the certificate, key and CA files
+   * the configuration in force names (a ConfigMap or Secret update swaps the `..data`
+   * symlink there, an editor may save by rename, cert-manager or certbot replace files),
+   * and calls `onEvent` once a burst of events is over. Whether the content really changed
+   * is for the caller to find out, in order with the reloads it runs: comparing here would
+   * race with a reload still in progress. Resolves once the watch is in place (events
+   * before that are not reported). Each accepted configuration updates the watched files.
    */
   watch(onEvent: () => void, onError: (err: Error) => void): Promise<void> {
-    const dir = dirname(this.file);
-    const name = basename(this.file);
-    this.#watcher = watch(dir, {
+    this.#watched = watchedNames(this.file, this.current);
+    this.#watcher = watch([...this.#watched.keys()], {
       ignoreInitial: true,
       depth: 0,
       followSymlinks: false,
-      // Only the file itself and Kubernetes' `..data` / `..<timestamp>` entries matter.
-      ignored: (path: string) => path !== dir && basename(path) !== name && !basename(path).startsWith('..'),
+      // Only the files themselves and Kubernetes' `..data` / `..<timestamp>` entries matter.
+      ignored: (path: string) => {
+        if (this.#watched.has(path)) return false;
+        const names = this.#watched.get(dirname(path));
+        if (names === undefined) return true;
+        const name = basename(path);
+        return !names.has(name) && !name.startsWith('..');
+      },
     });
     this.#watcher.on('all', () => {
       if (this.#debounce !== null) clearTimeout(this.#debounce);
@@ -124,6 +146,22 @@ export class ConfigOwner {
         resolve();
       });
     });
+  }
+
+  /** The directories and names watched now (for the log and tests). */
+  get watchedFiles(): string[] {
+    return [...this.#watched].flatMap(([dir, names]) => [...names].map((n) => join(dir, n)));
+  }
+
+  /** Watches the directories of the configuration in force (new certificate files), and no longer those it does not name. */
+  #rewatch(): void {
+    if (this.#watcher === null) return;
+    const next = watchedNames(this.file, this.current);
+    const added = [...next.keys()].filter((d) => !this.#watched.has(d));
+    const removed = [...this.#watched.keys()].filter((d) => !next.has(d));
+    this.#watched = next;
+    if (added.length > 0) this.#watcher.add(added);
+    if (removed.length > 0) this.#watcher.unwatch(removed);
   }
 
   async stopWatching(): Promise<void> {

@@ -1,3 +1,4 @@
+import type { ResolvedConfig } from '@rustlb/core';
 import { METRIC } from '@rustlb/telemetry';
 import { Counter, Gauge, Registry } from 'prom-client';
 
@@ -55,8 +56,32 @@ export class PrimaryMetrics {
     registers: [this.registry],
   });
 
+  /** Registered only while some frontend has TLS: without certificates the family is not served at all. */
+  readonly certificateExpiry = new Gauge({
+    name: METRIC.tlsCertificateExpiry,
+    help: "End of validity of each TLS frontend certificate in force, in seconds since the epoch (name: the certificate's first DNS name, else its CN).",
+    labelNames: ['frontend', 'name'],
+    registers: [],
+  });
+
   constructor() {
     this.reloads.labels('success').inc(0);
     this.reloads.labels('failure').inc(0);
+  }
+
+  /** The certificates of the configuration in force (at start and after each accepted reload). */
+  setCertificates(config: ResolvedConfig): void {
+    this.certificateExpiry.reset();
+    let any = false;
+    for (const f of config.frontends) {
+      for (const [i, c] of (f.tls?.certificates ?? []).entries()) {
+        any = true;
+        // A certificate without a DNS name still shows, under its position.
+        this.certificateExpiry.labels(f.name, c.names[0] ?? `#${i + 1}`).set(Math.floor(c.notAfterMs / 1000));
+      }
+    }
+    const registered = this.registry.getSingleMetric(METRIC.tlsCertificateExpiry) !== undefined;
+    if (any && !registered) this.registry.registerMetric(this.certificateExpiry);
+    else if (!any && registered) this.registry.removeSingleMetric(METRIC.tlsCertificateExpiry);
   }
 }

@@ -1,4 +1,5 @@
 import { type ResolvedConfig, type StatusResult, VERSION, type WorkerStatus } from '@rustlb/core';
+import { METRIC, type MetricsJson } from '@rustlb/telemetry';
 import type { Fleet } from './fleet.js';
 import type { HealthRunner } from './health-runner.js';
 import type { MetricsHub, ProcessUsage } from './metrics-hub.js';
@@ -22,16 +23,29 @@ function describeExit(exit: { code: number | null; signal: string | null } | nul
   return exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
 }
 
-/**
- * What `rustlb-ctl status` shows: fresh worker figures (asked for now) and process usage.
- * `collected`: the usage of a collection just made (the status page's), so none is made again.
- */
-export async function statusReport(s: StatusSources, collected?: ReadonlyMap<number, ProcessUsage>): Promise<StatusResult> {
-  let usage = collected;
-  if (usage === undefined) {
-    await s.hub.collect();
-    usage = await s.hub.usage();
+type Value = MetricsJson[number]['values'][number];
+
+/** The sum of a family's series whose labels include `match`. */
+function total(metrics: MetricsJson, name: string, match: Readonly<Record<string, string>>): number {
+  let n = 0;
+  for (const v of metrics.find((m) => m.name === name)?.values ?? ([] as Value[])) {
+    const labels = v.labels as Record<string, string | number>;
+    if (Object.entries(match).every(([k, want]) => String(labels[k]) === want)) n += v.value;
   }
+  return n;
+}
+
+/**
+ * What `rustlb-ctl status` shows: fresh worker figures (asked for now), process usage,
+ * and per frontend and per server counts from the cluster's merged metrics.
+ * `collected`: the metrics and usage of a collection just made (the status page's), so
+ * none is made again.
+ */
+export async function statusReport(
+  s: StatusSources,
+  collected?: { readonly metrics: MetricsJson; readonly usage: ReadonlyMap<number, ProcessUsage> },
+): Promise<StatusResult> {
+  const { metrics, usage } = collected ?? (await s.hub.snapshot());
   const { fleet, config } = s;
   // In the order of the config file (DNS members in answer order), not in the order they were first seen.
   const order = new Map<string, number>();
@@ -84,7 +98,16 @@ export async function statusReport(s: StatusSources, collected?: ReadonlyMap<num
     ready: s.ready,
     draining: s.draining,
     workers: [...live, ...waiting].sort((a, b) => a.slot - b.slot),
-    frontends: config.frontends.map((f) => ({ name: f.name, protocol: f.protocol, listen: f.listenText, backend: f.backend, algorithm: f.algorithm })),
+    frontends: config.frontends.map((f) => ({
+      name: f.name,
+      protocol: f.protocol,
+      listen: f.listenText,
+      backend: f.backend,
+      algorithm: f.algorithm,
+      activeConnections: total(metrics, METRIC.activeConnections, { frontend: f.name }),
+      connections: total(metrics, METRIC.connections, { frontend: f.name }),
+      requests: f.protocol === 'http' ? total(metrics, METRIC.requests, { frontend: f.name }) : null,
+    })),
     backends: config.backends.map((b) => ({
       name: b.name,
       servers: servers
@@ -96,7 +119,21 @@ export async function statusReport(s: StatusSources, collected?: ReadonlyMap<num
           weight: v.weight,
           activeRequests: s.inFlight.get(v.key) ?? 0,
           lastCheck: v.lastCheck === null ? null : v.lastCheck.ok ? 'ok' : (v.lastCheck.reason ?? 'failed'),
+          requests: total(metrics, METRIC.serverRequests, { backend: b.name, server: v.address }),
+          passiveFailures: v.passiveFailures,
+          activeFailures: v.activeFailures,
+          lastChange: new Date(v.since).toISOString(),
+          lastChangeReason: v.sinceReason,
         })),
     })),
+    certificates: config.frontends.flatMap((f) =>
+      (f.tls?.certificates ?? []).map((c) => ({
+        frontend: f.name,
+        names: c.names,
+        notAfter: new Date(c.notAfterMs).toISOString(),
+        fingerprint: c.fingerprint,
+        file: c.certFile,
+      })),
+    ),
   };
 }

@@ -154,6 +154,7 @@ export class Supervisor implements ControlTarget {
     this.#health.configure(config);
     this.#metrics.generation.set(this.#owner.generation);
     this.#metrics.lastReload.set(Date.now() / 1000);
+    this.#metrics.setCertificates(config);
     setupCluster(this.#o.workerEntry);
     this.#fleet.start();
     const ok = await this.#waitForGeneration(this.#owner.generation, STARTUP_TIMEOUT_MS, true);
@@ -362,9 +363,11 @@ export class Supervisor implements ControlTarget {
       ...diff.removedBackends.map((n) => `backend ${n} removed`),
       ...diff.changedBackends.map((n) => `backend ${n} changed`),
       ...diff.changedGlobals.map((n) => `${n} changed`),
+      ...diff.changedCertificates,
     ];
     this.#metrics.reloads.labels('success').inc();
     this.#metrics.generation.set(gen);
+    this.#metrics.setCertificates(applied);
     this.#metrics.lastReload.set(Date.now() / 1000);
     // Checked free just before, an address can still be taken in between: say so rather than stay silent.
     const unbound = new Set(live.flatMap((r) => (this.#bindFailures.get(r.pid) ?? []).map((f) => f.message)));

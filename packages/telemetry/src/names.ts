@@ -21,6 +21,7 @@ export const METRIC = {
   tlsHandshakes: 'rustlb_tls_handshakes_total',
   tlsHandshakeFailures: 'rustlb_tls_handshake_failures_total',
   tlsHandshakeDuration: 'rustlb_tls_handshake_duration_seconds',
+  tlsCertificateExpiry: 'rustlb_tls_certificate_expiry_timestamp_seconds',
 } as const;
 
 /** The only `method` label values: anything else is `OTHER`, so clients cannot grow the label set. */

@@ -1,6 +1,11 @@
 import type { StatusResult } from '@rustlb/core';
 import { bytes, duration, EXIT, json, type Outcome, table } from '../output.js';
 
+/** A count, or `-` when an older primary did not send it (or it does not apply). */
+function count(n: number | null | undefined): string {
+  return typeof n === 'number' ? String(n) : '-';
+}
+
 export function statusOutcome(s: StatusResult, asJson: boolean): Outcome {
   if (asJson) return { exitCode: EXIT.ok, stdout: json(s) };
   const out: string[] = [];
@@ -29,7 +34,21 @@ export function statusOutcome(s: StatusResult, asJson: boolean): Outcome {
   );
   out.push('');
   out.push('frontends:');
-  out.push(table(s.frontends.map((f) => [`  ${f.name}`, f.protocol, f.listen, `-> ${f.backend}`, f.algorithm])));
+  out.push(
+    table([
+      ['  frontend', 'protocol', 'listen', 'backend', 'algorithm', 'conns', 'accepted', 'requests'],
+      ...s.frontends.map((f) => [
+        `  ${f.name}`,
+        f.protocol,
+        f.listen,
+        `-> ${f.backend}`,
+        f.algorithm,
+        count(f.activeConnections),
+        count(f.connections),
+        count(f.requests),
+      ]),
+    ]),
+  );
   out.push('');
   out.push('backends:');
   for (const b of s.backends) {
@@ -37,11 +56,33 @@ export function statusOutcome(s: StatusResult, asJson: boolean): Outcome {
     if (b.servers.length > 0) {
       out.push(
         table([
-          ['    server', 'health', 'state', 'weight', 'in-flight', 'last check'],
-          ...b.servers.map((v) => [`    ${v.server}`, v.healthy ? 'UP' : 'DOWN', v.state, String(v.weight), String(v.activeRequests), v.lastCheck ?? '-']),
+          ['    server', 'health', 'state', 'weight', 'in-flight', 'last check', 'requests', 'failures passive/active', 'last change'],
+          ...b.servers.map((v) => [
+            `    ${v.server}`,
+            v.healthy ? 'UP' : 'DOWN',
+            v.state,
+            String(v.weight),
+            String(v.activeRequests),
+            v.lastCheck ?? '-',
+            count(v.requests),
+            `${count(v.passiveFailures)}/${count(v.activeFailures)}`,
+            v.lastChange === undefined ? '-' : `${v.lastChange}${v.lastChangeReason == null ? ' (first seen)' : ` (${v.lastChangeReason})`}`,
+          ]),
         ]),
       );
     }
+  }
+  // Older primaries answer without the field.
+  const certificates = s.certificates ?? [];
+  if (certificates.length > 0) {
+    out.push('');
+    out.push('certificates:');
+    out.push(
+      table([
+        ['  frontend', 'names', 'not after', 'fingerprint (SHA-256)', 'file'],
+        ...certificates.map((c) => [`  ${c.frontend}`, c.names.length === 0 ? '-' : c.names.join(','), c.notAfter, c.fingerprint, c.file]),
+      ]),
+    );
   }
   return { exitCode: EXIT.ok, stdout: `${out.join('\n')}\n` };
 }
