@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { normalizeIp } from '@rustlb/core';
+import type { ProxyContext } from './context.js';
 import { ProxyHeader, parseProxyHeader } from './proxy-protocol.js';
 import type { TlsTerminator } from './tls-terminator.js';
 
@@ -28,6 +29,32 @@ export interface IntakeEvents {
 }
 
 export const PLAIN: IntakeSettings = { proxyProtocol: false, proxyWaitMs: 0, tls: null };
+
+/** The intake events of one frontend, counted in its metrics (HTTP and TCP frontends alike). */
+export class IntakeCounter implements IntakeEvents {
+  readonly #ctx: ProxyContext;
+  readonly #frontend: () => string;
+
+  /** `frontend` is read at each event: a reload keeps the name, but the frontend object owns it. */
+  constructor(ctx: ProxyContext, frontend: () => string) {
+    this.#ctx = ctx;
+    this.#frontend = frontend;
+  }
+
+  proxyRejected(reason: string): void {
+    const frontend = this.#frontend();
+    this.#ctx.logger.debug({ frontend, reason }, 'connection without a valid PROXY header closed');
+    this.#ctx.metrics.intake(frontend).proxyRejected(reason);
+  }
+
+  tlsFailed(reason: string): void {
+    this.#ctx.metrics.intake(this.#frontend()).tlsFailed(reason);
+  }
+
+  tlsEstablished(seconds: number, socket: TLSSocket): void {
+    this.#ctx.metrics.intake(this.#frontend()).tlsEstablished(seconds, socket.getProtocol() ?? 'unknown');
+  }
+}
 
 /** Bytes a PROXY header may take before it is refused (v2: 16 + 4096, as the codec bounds it). */
 const PROXY_MAX = 16 + 4096;

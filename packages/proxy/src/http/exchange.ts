@@ -292,7 +292,8 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
       case 'connect-timeout':
       case 'tls':
         // A certificate that does not verify is a misconfiguration an operator must see at once.
-        if (failure === 'tls') this.#ctx.logger.warn({ requestId: this.#requestId, server: slot.key, err: detail, failure }, 'TLS handshake with the server failed');
+        if (failure === 'tls')
+          this.#ctx.logger.warn({ requestId: this.#requestId, server: slot.key, err: detail, failure }, 'TLS handshake with the server failed');
         this.#ctx.hooks.passiveFailure(slot, failure === 'connect-refused' ? 'refused' : failure);
         if (bodyUntouched) {
           this.#elsewhere(slot, failure);

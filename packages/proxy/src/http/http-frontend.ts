@@ -1,8 +1,7 @@
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import type { ProxyContext } from '../context.js';
 import { IdleSweep } from '../idle-sweep.js';
-import type { ClientAddress, IntakeEvents, IntakeSettings } from '../intake.js';
+import { type ClientAddress, IntakeCounter, type IntakeSettings } from '../intake.js';
 import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
 import { TlsTerminator } from '../tls-terminator.js';
 import { ClientConnection, clientConnectionOf } from './client-connection.js';
@@ -25,7 +24,7 @@ function sweepEvery(state: HttpState): number {
  * is swapped in on reload. One sweep per frontend enforces every connection's timeouts
  * (a timer per socket would cost memory on every idle keep-alive connection).
  */
-export class HttpFrontend implements IntakeEvents {
+export class HttpFrontend {
   readonly ctx: ProxyContext;
   state: HttpState;
   readonly tunnels = new Set<Tunnel>();
@@ -43,7 +42,7 @@ export class HttpFrontend implements IntakeEvents {
     this.#listener = new FrontendListener(
       (socket, client) => this.#accept(socket, client),
       (socket) => this.#closed(socket),
-      this,
+      new IntakeCounter(ctx, () => this.name),
     );
     this.#applyIntake();
   }
@@ -54,19 +53,6 @@ export class HttpFrontend implements IntakeEvents {
     this.#tls = TlsTerminator.next(f.tls, this.#tls);
     const intake: IntakeSettings = { proxyProtocol: f.proxyProtocol, proxyWaitMs: f.http.timeouts.clientHeaderMs, tls: this.#tls };
     this.#listener.setIntake(intake);
-  }
-
-  proxyRejected(reason: string): void {
-    this.ctx.logger.debug({ frontend: this.name, reason }, 'connection without a valid PROXY header closed');
-    this.ctx.metrics.intake(this.name).proxyRejected(reason);
-  }
-
-  tlsFailed(reason: string): void {
-    this.ctx.metrics.intake(this.name).tlsFailed(reason);
-  }
-
-  tlsEstablished(seconds: number, socket: TLSSocket): void {
-    this.ctx.metrics.intake(this.name).tlsEstablished(seconds, socket.getProtocol() ?? 'unknown');
   }
 
   get name(): string {

@@ -1,11 +1,11 @@
 import { connect, isIP, type Socket } from 'node:net';
-import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect } from 'node:tls';
 import type { Balancer } from '@rustlb/balancer';
 import { type BackendTls, type ErrorCode, type FrontendConfig, normalizeIp } from '@rustlb/core';
 import { logTcpAccess, type MetricsTarget, type WorkerMetrics } from '@rustlb/telemetry';
 import type { ProxyContext } from '../context.js';
 import { IdleClock, IdleSweep } from '../idle-sweep.js';
-import type { ClientAddress, IntakeEvents } from '../intake.js';
+import { type ClientAddress, IntakeCounter } from '../intake.js';
 import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
 import { encodeProxyHeader } from '../proxy-protocol.js';
 import type { ServerSlot } from '../server-slot.js';
@@ -276,7 +276,7 @@ function peer(socket: Socket): ClientAddress {
 }
 
 /** One `protocol: tcp` frontend in a worker. */
-export class TcpFrontend implements IntakeEvents {
+export class TcpFrontend {
   readonly ctx: ProxyContext;
   state: TcpState;
   readonly #listener: FrontendListener;
@@ -289,7 +289,7 @@ export class TcpFrontend implements IntakeEvents {
     this.state = state;
     // idle_timeout: 0s means never: an infinite timeout no session reaches (swept once a minute).
     this.#sweep = new IdleSweep(this.#sessions, () => this.state.frontend.tcp.idleTimeoutMs || Number.POSITIVE_INFINITY);
-    this.#listener = new FrontendListener((socket, client) => this.accept(socket, client), null, this);
+    this.#listener = new FrontendListener((socket, client) => this.accept(socket, client), null, new IntakeCounter(ctx, () => this.name));
     this.#applyIntake();
   }
 
@@ -309,19 +309,6 @@ export class TcpFrontend implements IntakeEvents {
     const f = this.state.frontend;
     this.#tls = TlsTerminator.next(f.tls, this.#tls);
     this.#listener.setIntake({ proxyProtocol: f.proxyProtocol, proxyWaitMs: f.tcp.connectTimeoutMs, tls: this.#tls });
-  }
-
-  proxyRejected(reason: string): void {
-    this.ctx.logger.debug({ frontend: this.name, reason }, 'connection without a valid PROXY header closed');
-    this.ctx.metrics.intake(this.name).proxyRejected(reason);
-  }
-
-  tlsFailed(reason: string): void {
-    this.ctx.metrics.intake(this.name).tlsFailed(reason);
-  }
-
-  tlsEstablished(seconds: number, socket: TLSSocket): void {
-    this.ctx.metrics.intake(this.name).tlsEstablished(seconds, socket.getProtocol() ?? 'unknown');
   }
 
   get name(): string {
