@@ -1,13 +1,18 @@
 // The external yardstick (issue 4): the http11probe corpus (215 raw-socket HTTP/1.1
 // tests, 161 scored) run with --strict against rustlb (2 workers) in front of the
-// corpus's own Node target server. Every scored test must pass or warn.
+// corpus's own Node target server. Every scored test must pass or warn. The runner speaks
+// plain TCP only, so the corpus reaches rustlb's TLS frontend (issue 15) through a small
+// bridge here that turns each of its connections into a TLS connection, byte for byte,
+// half-closes included.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePorts, ROOT, RustlbProcess } from '@rustlb/testkit';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { freePorts, ROOT, RustlbProcess, TestPki } from '@rustlb/testkit';
 
 /** The corpus: the copy in test/fixtures (see its README), or $RUSTLB_HTTP11PROBE. */
 const PROBE = process.env.RUSTLB_HTTP11PROBE ?? join(ROOT, 'test', 'fixtures', 'http11probe');
@@ -16,12 +21,28 @@ let target: ChildProcess;
 let lb: RustlbProcess;
 let port: number;
 let dir: string;
+let pki: TestPki;
+let bridge: Server;
+let bridgePort: number;
 
 before(async () => {
   assert.ok(existsSync(join(PROBE, 'run.mjs')), `http11probe not found at ${PROBE} (set RUSTLB_HTTP11PROBE)`);
   dir = mkdtempSync(join(tmpdir(), 'rustlb-probe-'));
-  const [targetPort, frontPort] = await freePorts(2);
+  const [targetPort, frontPort, tlsPort] = await freePorts(3);
   port = frontPort;
+  pki = await TestPki.create();
+  const cert = await pki.server({ dns: ['probe.test'], ips: ['127.0.0.1'] });
+  bridge = createServer({ allowHalfOpen: true }, (plain: Socket) => {
+    // allowHalfOpen (net.Socket's, which TLSSocket honours; not in @types/node's ConnectionOptions): a half-close passes through.
+    const secure = tlsConnect({ host: '127.0.0.1', port: tlsPort, servername: 'probe.test', ca: pki.ca.certPem, allowHalfOpen: true } as ConnectionOptions);
+    plain.on('error', () => secure.destroy());
+    secure.on('error', () => plain.destroy());
+    plain.pipe(secure);
+    secure.pipe(plain);
+    plain.once('close', () => secure.destroy());
+    secure.once('close', () => plain.destroy());
+  });
+  bridgePort = await new Promise<number>((resolve) => bridge.listen(0, '127.0.0.1', () => resolve((bridge.address() as { port: number }).port)));
   target = spawn(process.execPath, [join(PROBE, 'target-server.mjs'), String(targetPort)], { stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     target.once('exit', (code) => reject(new Error(`target server exited with ${code}`)));
@@ -30,7 +51,10 @@ before(async () => {
   lb = await RustlbProcess.start({
     config: {
       global: { access_log: false },
-      frontends: [{ name: 'probe', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'app' }],
+      frontends: [
+        { name: 'probe', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'app' },
+        { name: 'probe-tls', listen: `127.0.0.1:${tlsPort}`, protocol: 'http', backend: 'app', tls: { certificates: [{ cert: cert.cert, key: cert.key }] } },
+      ],
       backends: [{ name: 'app', servers: [{ address: `127.0.0.1:${targetPort}` }] }],
     },
   });
@@ -39,6 +63,8 @@ before(async () => {
 after(async () => {
   await lb?.dispose();
   target?.kill();
+  bridge?.close();
+  pki?.dispose();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -50,9 +76,13 @@ interface ProbeResult {
   readonly expected: string;
 }
 
-test('http11probe --strict: no scored test fails', async () => {
-  const json = join(dir, 'result.json');
-  const args = [join(PROBE, 'run.mjs'), '--port', String(port), '--strict', '--concurrency', '24', '--timeout', '2', '--deadline', '40', '--json', json];
+/** Runs the corpus against `targetPort`; the summary line and the scored failures. */
+async function runProbe(
+  targetPort: number,
+  name: string,
+): Promise<{ code: number; summary: string; bad: string[]; report: { summary: { passed: number; failed: number; errors: number; scored: number } } }> {
+  const json = join(dir, `${name}.json`);
+  const args = [join(PROBE, 'run.mjs'), '--port', String(targetPort), '--strict', '--concurrency', '24', '--timeout', '2', '--deadline', '40', '--json', json];
   const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
     execFile(process.execPath, args, { timeout: 50_000, maxBuffer: 16 * 1024 * 1024 }, (err, out) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout: out });
@@ -66,9 +96,23 @@ test('http11probe --strict: no scored test fails', async () => {
   const bad = report.results
     .filter((r) => r.scored && (r.verdict === 'Fail' || r.verdict === 'Error'))
     .map((r) => `${r.id}: got ${r.got}, expected ${r.expected}`);
+  return { code, summary, bad, report };
+}
+
+test('http11probe --strict: no scored test fails', async () => {
+  const { code, summary, bad, report } = await runProbe(port, 'plain');
   assert.deepEqual(bad, [], summary);
   assert.equal(code, 0, summary);
   assert.equal(report.summary.scored, 161, summary);
   // What rustlb's own codec passes must not fall below what Node's parser passed (issue 14).
+  assert.ok(report.summary.passed >= 145, summary);
+});
+
+test('http11probe --strict through the TLS frontend: no scored test fails', async () => {
+  const { code, summary, bad, report } = await runProbe(bridgePort, 'tls');
+  console.log(`through TLS: ${summary}`);
+  assert.deepEqual(bad, [], summary);
+  assert.equal(code, 0, summary);
+  assert.equal(report.summary.scored, 161, summary);
   assert.ok(report.summary.passed >= 145, summary);
 });
