@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   controlExchange,
   freePort,
+  freePorts,
   get,
   type HttpUpstream,
   RustlbProcess,
@@ -108,6 +109,80 @@ describe('commands', () => {
     for (const w of s.workers) assert.match(human.stdout, new RegExp(`\\n {2}${w.slot} +${w.pid} +ready `));
     assert.match(human.stdout, new RegExp(`web +http +127\\.0\\.0\\.1:${port} +-> pool +round_robin`));
     assert.match(human.stdout, new RegExp(`pool/${a.address.replace(/\./g, '\\.')} +UP +enabled +1 `));
+  });
+
+  test('status: per frontend connections and requests; per server requests, passive and active failures, last change and its reason', async () => {
+    const up = await startHttpUpstream('counted');
+    const [webPort, tcpPort, deadPort] = await freePorts(3);
+    const counted = await RustlbProcess.start({
+      config: {
+        global: { access_log: false },
+        frontends: [
+          { name: 'site', listen: `127.0.0.1:${webPort}`, protocol: 'http', backend: 'pair' },
+          { name: 'raw', listen: `127.0.0.1:${tcpPort}`, protocol: 'tcp', backend: 'pair' },
+        ],
+        backends: [
+          {
+            name: 'pair',
+            servers: [{ address: up.address }, { address: `127.0.0.1:${deadPort}` }],
+            // The first probe comes within a second of the start, the next an hour later.
+            health_check: { type: 'tcp', interval: '1h', timeout: '150ms', unhealthy_threshold: 3 },
+          },
+        ],
+      },
+      args: ['--no-watch'],
+    });
+    try {
+      // The dead server refuses: requests sent to it are retried on the live one (passive failures).
+      for (let i = 0; i < 6; i++) assert.equal((await get(webPort)).status, 200);
+      type Line = {
+        server: string;
+        healthy: boolean;
+        requests: number;
+        passiveFailures: number;
+        activeFailures: number;
+        lastChange: string;
+        lastChangeReason: string | null;
+      };
+      type Front = { name: string; activeConnections: number; connections: number; requests: number | null };
+      const read = async () => {
+        const r = await counted.ctl(['status', '--json']);
+        assert.equal(r.code, 0, r.stderr);
+        return JSON.parse(r.stdout) as { frontends: Front[]; backends: { servers: Line[] }[] };
+      };
+      const dead = `pair/127.0.0.1:${deadPort}`;
+      const s = await waitFor(
+        async () => {
+          const j = await read();
+          const d = j.backends[0]?.servers.find((v) => v.server === dead);
+          return d !== undefined && !d.healthy && d.activeFailures >= 1 && d.passiveFailures >= 1 ? j : null;
+        },
+        'the dead server down, with its failed probe and its failed requests counted',
+        10_000,
+      );
+      const site = s.frontends.find((f) => f.name === 'site');
+      assert.equal(site?.requests, 6);
+      assert.ok((site?.connections ?? 0) >= 6, JSON.stringify(site));
+      assert.equal(typeof site?.activeConnections, 'number');
+      assert.equal(s.frontends.find((f) => f.name === 'raw')?.requests, null);
+      const live = s.backends[0]?.servers.find((v) => v.server === `pair/${up.address}`);
+      const d = s.backends[0]?.servers.find((v) => v.server === dead);
+      assert.equal(live?.requests, 6);
+      assert.equal(live?.passiveFailures, 0);
+      assert.equal(live?.lastChangeReason, null);
+      assert.match(d?.lastChangeReason ?? '', /refused/);
+      assert.ok(Date.parse(d?.lastChange ?? '') > Date.parse(live?.lastChange ?? ''), JSON.stringify([d, live]));
+      const human = await counted.ctl(['status']);
+      assert.match(human.stdout, /frontend +protocol +listen +backend +algorithm +conns +accepted +requests/);
+      assert.match(human.stdout, new RegExp(`site +http +127\\.0\\.0\\.1:${webPort} +-> pair +round_robin +\\d+ +\\d+ +6\\n`));
+      assert.match(human.stdout, new RegExp(`raw +tcp +127\\.0\\.0\\.1:${tcpPort} +-> pair +round_robin +\\d+ +\\d+ +-\\n`));
+      assert.match(human.stdout, /server +health +state +weight +in-flight +last check +requests +failures passive\/active +last change/);
+      assert.match(human.stdout, new RegExp(`${dead.replace(/\./g, '\\.')} +DOWN +enabled +1 +0 +\\S+ +0 +\\d+/\\d+ +\\S+ \\(.*refused.*\\)`));
+      assert.match(human.stdout, new RegExp(`pair/${up.address.replace(/\./g, '\\.')} +UP +enabled +1 +0 +ok +6 +0/0 +\\S+ \\(first seen\\)`));
+    } finally {
+      await counted.dispose();
+      await up.close();
+    }
   });
 
   test('validate FILE: valid, invalid, missing; no daemon needed', async () => {

@@ -27,6 +27,12 @@ interface Tracked {
   cooldownTimer: NodeJS.Timeout | null;
   /** When it became healthy or unhealthy (or was first seen). */
   since: number;
+  /** Why it last became healthy or unhealthy; null while it never changed. */
+  sinceReason: string | null;
+  /** Failures seen on real traffic by the workers, since the server was first seen. */
+  passiveFailures: number;
+  /** Failed active probes, since the server was first seen. */
+  activeFailures: number;
 }
 
 export interface ServerStatus {
@@ -40,6 +46,10 @@ export interface ServerStatus {
   readonly lastCheck: { readonly at: number; readonly ok: boolean; readonly reason: string | null } | null;
   /** When it entered its current health state (or was first seen), ms since the epoch. */
   readonly since: number;
+  /** Why it entered its current health state (`health check failed: refused`, `passive: reset (3 in one report)`); null when first seen. */
+  readonly sinceReason: string | null;
+  readonly passiveFailures: number;
+  readonly activeFailures: number;
 }
 
 /** An operator's drain/disable of one server, and the configured entry it came from. */
@@ -101,7 +111,18 @@ export class HealthRunner {
     for (const [key, { member, settings, tls }] of wanted) {
       const t = this.#servers.get(key);
       if (t === undefined) {
-        this.#servers.set(key, { member, settings, tls, health: INITIAL_HEALTH, lastCheck: null, cooldownTimer: null, since: Date.now() });
+        this.#servers.set(key, {
+          member,
+          settings,
+          tls,
+          health: INITIAL_HEALTH,
+          lastCheck: null,
+          cooldownTimer: null,
+          since: Date.now(),
+          sinceReason: null,
+          passiveFailures: 0,
+          activeFailures: 0,
+        });
         this.#metrics.backendHealth.labels(member.backend, member.address).set(1);
         this.#schedule(key);
       } else {
@@ -160,6 +181,7 @@ export class HealthRunner {
     if (this.#servers.get(key) !== t || this.#stopped) return;
     const now = Date.now();
     t.lastCheck = { at: now, ok: result.ok, reason: result.reason };
+    if (!result.ok) t.activeFailures++;
     // The original's label values (`Success`, `Failure`), so its dashboards keep matching.
     this.#metrics.healthChecks.labels(t.member.backend, t.member.address, result.ok ? LABEL.success : LABEL.failure).inc();
     this.#observe(
@@ -190,6 +212,7 @@ export class HealthRunner {
     for (const [key, e] of seen) {
       const t = this.#servers.get(key);
       if (t === undefined) continue;
+      t.passiveFailures += e.failures;
       const why = e.failures > 0 ? `passive: ${e.reason} (${e.failures} in one report)` : 'passive: answered';
       this.#observe(t, observePassive(t.health, e.failures, e.successes, e.reason, now, t.settings), why, now);
     }
@@ -202,6 +225,7 @@ export class HealthRunner {
     this.#armCooldown(t);
     if (o.transition === null) return;
     t.since = now;
+    t.sinceReason = why;
     const { backend, address } = t.member;
     this.#metrics.backendHealth.labels(backend, address).set(o.state.healthy ? 1 : 0);
     this.#changed();
@@ -286,6 +310,9 @@ export class HealthRunner {
       lastError: t.health.lastError,
       lastCheck: t.lastCheck,
       since: t.since,
+      sinceReason: t.sinceReason,
+      passiveFailures: t.passiveFailures,
+      activeFailures: t.activeFailures,
     }));
   }
 

@@ -160,7 +160,7 @@ export function histogram(values: readonly Value[], match: Labels, name: string 
 export async function statusPageData(s: StatusPageSources): Promise<StatusPageData> {
   const { metrics, usage } = await s.hub.snapshot();
   const time = Date.now();
-  const report: StatusResult = await statusReport(s, usage);
+  const report: StatusResult = await statusReport(s, { metrics, usage });
   const requests = valuesOf(metrics, METRIC.requests);
   const duration = valuesOf(metrics, METRIC.duration);
   const serverRequests = valuesOf(metrics, METRIC.serverRequests);
