@@ -1,6 +1,5 @@
 import { type ResolvedConfig, type StatusResult, VERSION, type WorkerStatus } from '@rustlb/core';
 import { METRIC, type MetricsJson } from '@rustlb/telemetry';
-import { METRIC, type MetricsJson } from '@rustlb/telemetry';
 import type { Fleet } from './fleet.js';
 import type { HealthRunner } from './health-runner.js';
 import type { MetricsHub, ProcessUsage } from './metrics-hub.js';

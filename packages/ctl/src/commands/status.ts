@@ -6,11 +6,6 @@ function count(n: number | null | undefined): string {
   return typeof n === 'number' ? String(n) : '-';
 }
 
-/** A count, or `-` when an older primary did not send it (or it does not apply). */
-function count(n: number | null | undefined): string {
-  return typeof n === 'number' ? String(n) : '-';
-}
-
 export function statusOutcome(s: StatusResult, asJson: boolean): Outcome {
   if (asJson) return { exitCode: EXIT.ok, stdout: json(s) };
   const out: string[] = [];
