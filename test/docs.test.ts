@@ -18,17 +18,19 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 // The certificate files the docs' TLS examples name (relative to the config file): made
 // once, valid, keys readable by their owner only, so the examples validate without warnings.
-const TLS_FILES: Readonly<Record<string, 'server' | 'ca' | 'client'>> = {
-  'www.example.com': 'server',
-  tls: 'server',
+const TLS_FILES: Readonly<Record<string, readonly string[] | 'client'>> = {
+  'www.example.com': ['www.example.com', 'example.com'],
+  'api.example.com': ['api.example.com'],
+  'wildcard.example.com': ['*.example.com'],
+  tls: ['shop.example.com'],
   'rustlb-client': 'client',
 };
 before(async () => {
   const pki = await TestPki.create(join(tmp, 'pki'));
   const dir = join(tmp, 'tls');
   mkdirSync(dir, { recursive: true });
-  for (const [stem, kind] of Object.entries(TLS_FILES)) {
-    const made = kind === 'client' ? await pki.client() : await pki.server({ dns: ['www.example.com', 'example.com'] });
+  for (const [stem, names] of Object.entries(TLS_FILES)) {
+    const made = names === 'client' ? await pki.client() : await pki.server({ dns: names });
     copyFileSync(made.cert, join(dir, `${stem}.crt`));
     copyFileSync(made.key, join(dir, `${stem}.key`));
     chmodSync(join(dir, `${stem}.key`), 0o600);
