@@ -199,6 +199,7 @@ describe('a running rustlb with a TLS frontend', () => {
   let lb: RustlbProcess;
   let certDir: string;
   let secret: ConfigMapVolume;
+  let port: number;
 
   before(async () => {
     // One certificate in a plain directory (replaced in place), one in a Secret volume (swapped by symlink).
@@ -209,7 +210,7 @@ describe('a running rustlb with a TLS frontend', () => {
     chmodSync(join(certDir, 'www.key'), 0o600);
     secret = new ConfigMapVolume(join(pki.dir, 'secret'));
     secret.write({ 'tls.crt': api.certPem, 'tls.key': api.keyPem });
-    const port = await freePort();
+    port = await freePort();
     lb = await Rustlb.start({
       config: tlsConfig(port, [
         { cert: join(certDir, 'www.crt'), key: join(certDir, 'www.key') },
@@ -316,6 +317,21 @@ describe('a running rustlb with a TLS frontend', () => {
     // Fixed: accepted again.
     saveByRename(join(certDir, 'www.key'), www2.keyPem);
     await waitFor(async () => (await generation(lb)) === gen + 1, 'the fixed key to be accepted', 15_000);
+    await assertNothingLeaked(lb);
+  });
+  test('a reload naming a certificate in another directory watches that directory from then on', async () => {
+    const moved = join(pki.dir, 'moved');
+    mkdirSync(moved, { recursive: true });
+    copyFileSync(www2.cert, join(moved, 'www.crt'));
+    copyFileSync(www2.key, join(moved, 'www.key'));
+    chmodSync(join(moved, 'www.key'), 0o600);
+    const gen = await generation(lb);
+    lb.writeConfig(tlsConfig(port, [{ cert: join(moved, 'www.crt'), key: join(moved, 'www.key') }]));
+    await waitFor(async () => (await statusCertificates(lb))[0]?.file === join(moved, 'www.crt'), 'the moved certificate in force', 15_000);
+    assert.equal(await generation(lb), gen + 1);
+    saveByRename(join(moved, 'www.key'), www.keyPem);
+    saveByRename(join(moved, 'www.crt'), www.certPem);
+    await waitFor(async () => (await statusCertificates(lb))[0]?.fingerprint === fingerprint(www), 'the renewal in the new directory', 15_000);
     await assertNothingLeaked(lb);
   });
 });
