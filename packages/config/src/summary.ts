@@ -37,7 +37,8 @@ export function summarize(config: ResolvedConfig): string {
     for (const s of b.servers) lines.push(`    ${s.address}${s.weight !== 1 ? ` weight ${s.weight}` : ''}${s.dns ? ' (resolved by DNS)' : ''}`);
   }
   const m = config.global.metrics;
-  lines.push(`metrics: ${m.enabled ? `http://${formatHostPort(m.address)}${m.path}` : 'off'} (health probes on ${formatHostPort(m.address)})`);
+  const probes = m.probes ? `health probes on ${formatHostPort(m.address)}` : m.enabled ? 'no health probes' : 'nothing bound there';
+  lines.push(`metrics: ${m.enabled ? `http://${formatHostPort(m.address)}${m.path}` : 'off'} (${probes})`);
   lines.push(`workers: ${config.global.workers}`);
   return lines.join('\n');
 }

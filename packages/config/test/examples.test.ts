@@ -32,3 +32,42 @@ for (const [name, sha256] of Object.entries(ORIGINALS)) {
     assert.deepEqual(r.warnings.map(formatProblem), []);
   });
 }
+
+// Every configuration in the original's documentation (its README.md, docs/CONFIGURATION.md
+// and docs/example-config.yaml; fragments completed with a frontend or a backend as their
+// file names say): each validates, with a warning only where rustlb reads it differently.
+const ORIGINAL_DOCS = new URL('../../test/fixtures/original-docs/', import.meta.url);
+const DOC_WARNINGS: Readonly<Record<string, readonly string[]>> = {
+  // The original ignored these too (its HTTP proxy connects with a fixed 10 s).
+  'configuration-frontends.yaml': ['frontends[0].tcp (line 15): tcp settings are ignored on an http frontend (use http.timeouts)'],
+};
+
+test("the original's documented configurations are all here", () => {
+  const yamls = readdirSync(ORIGINAL_DOCS).filter((f) => f.endsWith('.yaml'));
+  assert.equal(yamls.length, 12);
+});
+
+for (const name of readdirSync(ORIGINAL_DOCS)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()) {
+  test(`the original's documentation: ${name} validates`, async () => {
+    const r = await loadConfigFile(new URL(name, ORIGINAL_DOCS).pathname);
+    assert.deepEqual(r.ok ? [] : r.errors.map(formatProblem), []);
+    assert.deepEqual(r.warnings.map(formatProblem), DOC_WARNINGS[name] ?? []);
+  });
+}
+
+test('a file using what the original accepted and rustlb once refused validates, with a warning where rustlb reads it differently', async () => {
+  const r = await loadConfigFile(new URL('../original-quirks.yaml', ORIGINAL_DOCS).pathname);
+  assert.deepEqual(r.ok ? [] : r.errors.map(formatProblem), []);
+  assert.deepEqual(r.warnings.map(formatProblem), [
+    'backends[0].servers[2].address (line 29): "10.0.0.1:8000" is also servers[0], line 25: it is one server, with the two weights added up',
+    'backends[0].health_check.expected_status (line 34): 700 is not a status HTTP defines (100-599): only a server that sends it is healthy',
+  ]);
+  if (!r.ok) return;
+  assert.equal(r.config.global.logLevel, 'warn');
+  assert.equal(r.config.global.metrics.probes, false);
+  assert.equal(r.config.frontends[0]?.name, 'public web');
+  assert.equal(r.config.healthCheckDefaults.intervalMs, 90_000);
+  assert.equal(r.config.backends[0]?.servers[0]?.weight, 5001);
+});
