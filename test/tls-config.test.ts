@@ -319,8 +319,8 @@ describe('a running rustlb with a TLS frontend', () => {
     await waitFor(async () => (await generation(lb)) === gen + 1, 'the fixed key to be accepted', 15_000);
     await assertNothingLeaked(lb);
   });
-  test('a reload naming a certificate in another directory watches that directory from then on', async () => {
-    const moved = join(pki.dir, 'moved');
+  test('a reload naming a certificate in another directory (below the configuration file) watches it from then on', async () => {
+    const moved = join(lb.dir, 'tls');
     mkdirSync(moved, { recursive: true });
     copyFileSync(www2.cert, join(moved, 'www.crt'));
     copyFileSync(www2.key, join(moved, 'www.key'));
