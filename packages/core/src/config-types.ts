@@ -91,7 +91,7 @@ export type ProxyProtocolVersion = 'v1' | 'v2';
  * a metric.
  */
 export interface TlsCertificate {
-  /** The files as configured (for messages, status and watching). */
+  /** The files, absolute (a relative path in the file is resolved against the configuration file's directory): for status and watching. */
   readonly certFile: string;
   readonly keyFile: string;
   /** The certificate chain, PEM, as in the file. */
