@@ -18,6 +18,8 @@
 //                                         # what rustlb's features cost on top of Node's building blocks
 //   npm run bench -- --mode memory        # idle RSS/PSS per process, then 10,000 idle keep-alive
 //                                         # client connections (--idle N) and requests served meanwhile
+//   npm run bench -- --mode soak -d 300   # keep-alive load for 300 s; the cluster's RSS every 15 s
+//                                         # and its trend (a leak shows as a steady rise)
 //   npm run bench -- --mode tls --haproxy # HTTPS: keep-alive and a new handshake per request, beside
 //                                         # HAProxy's `bind ... ssl crt` with the same certificate (made with openssl)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -259,6 +261,8 @@ if (opt['node-stick']) {
 
 if (opt.mode === 'memory') {
   await memory();
+} else if (opt.mode === 'soak') {
+  await soak();
 } else {
   const modes = opt.mode === 'both' || tlsMode ? ['keep-alive', 'close'] : [opt.mode === 'close' ? 'close' : 'keep-alive'];
   const scheme = tlsMode ? 'https' : 'http';
@@ -357,6 +361,38 @@ async function freshRequests(targetPort, count) {
     if (status === 200) ok++;
   }
   return { ok, slowest };
+}
+
+/** wrk for the whole duration in the background; the RSS of rustlb's processes every 15 s, then a least-squares slope. */
+async function soak() {
+  const seconds = Number(opt.duration);
+  const pids = processTree(lb.pid);
+  const rssMb = () => pids.reduce((sum, pid) => sum + memOf(pid).rss, 0);
+  const samples = [[0, rssMb()]];
+  const load = spawn('wrk', ['-t1', `-c${opt.connections}`, `-d${seconds}s`, `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  load.stdout.on('data', (d) => {
+    out += d;
+  });
+  const finished = new Promise((r) => load.once('exit', r));
+  const started = performance.now();
+  while (performance.now() - started < seconds * 1000) {
+    await new Promise((r) => setTimeout(r, Math.min(15_000, seconds * 1000 - (performance.now() - started) + 100)));
+    samples.push([(performance.now() - started) / 1000, rssMb()]);
+  }
+  await finished;
+  const under = samples.slice(1);
+  const n = under.length;
+  const mx = under.reduce((a, [x]) => a + x, 0) / n;
+  const my = under.reduce((a, [, y]) => a + y, 0) / n;
+  const slope = under.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / under.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  console.log(
+    `soak: ${opt.workers} workers, wrk -c${opt.connections} for ${seconds} s: ${/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? '?'} req/s, ${/(\d+) requests in/.exec(out)?.[1] ?? '?'} requests`,
+  );
+  console.log(`RSS of the ${pids.length} processes (MB): ${samples.map(([t, v]) => `${Math.round(t)}s ${v.toFixed(0)}`).join(', ')}`);
+  console.log(
+    `trend under load: ${(slope * 60).toFixed(2)} MB per minute (min ${Math.min(...under.map(([, y]) => y)).toFixed(0)}, max ${Math.max(...under.map(([, y]) => y)).toFixed(0)})`,
+  );
 }
 
 async function memory() {
