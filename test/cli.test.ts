@@ -114,6 +114,14 @@ describe('rustlb usage', () => {
     });
   });
 
+  test('--log-level in any case (INFO, Warn), as the original took it', async () => {
+    const file = join(ROOT, 'config/examples/simple.yaml');
+    for (const level of ['INFO', 'Warn', 'debug']) {
+      const r = await runRustlb(['--validate', '-c', file, '--log-level', level]);
+      assert.equal(r.code, 0, `--log-level ${level}: ${r.stderr}`);
+    }
+  });
+
   test("--version and -V print package.json's version", async () => {
     const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     for (const r of await Promise.all([runRustlb(['--version']), runRustlb(['-V'])])) {

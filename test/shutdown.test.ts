@@ -195,6 +195,28 @@ test('shutdown_timeout: the primary kills a worker whose request outlives it, an
   }
 });
 
+test('shutdown_timeout: 0s closes what is in flight at once (the meaning of 0), and exits 0', async () => {
+  const port = await freePort();
+  const lb = await RustlbProcess.start({ config: config(port, { shutdown_delay: '0s', shutdown_timeout: '0s' }) });
+  try {
+    const seen = upstream.requests.length;
+    const hung = get(port, { path: '/hang', timeoutMs: 20_000 }).then(
+      (r) => `status ${r.status}`,
+      (err: NodeJS.ErrnoException) => err.code ?? err.message,
+    );
+    await waitFor(() => upstream.requests.slice(seen).some((r) => r.url === '/hang'), 'the request to reach the upstream');
+    const t0 = Date.now();
+    lb.child.kill('SIGTERM');
+    const exit = await lb.exited;
+    const took = Date.now() - t0;
+    assert.deepEqual(exit, { code: 0, signal: null });
+    assert.ok(took < 900, `exit after ${took} ms with a 0s shutdown_timeout`);
+    assert.match(await hung, /ECONNRESET|socket hang up/);
+  } finally {
+    await lb.dispose();
+  }
+});
+
 test('TCP sessions and WebSockets finish after the listeners stop; exit follows their end', async () => {
   const port = await freePort();
   const tcpPort = await freePort();

@@ -32,7 +32,14 @@ export function parseArgs(argv: readonly string[]): { args: Args } | { exit: num
     .parserConfiguration({ 'boolean-negation': false, 'duplicate-arguments-array': false })
     .usage('Usage: $0 [OPTIONS] --config <FILE>\n\nA Layer 4 (TCP) and Layer 7 (HTTP/1.1) load balancer.')
     .option('config', { alias: 'c', type: 'string', requiresArg: true, describe: 'configuration file (YAML)' })
-    .option('log-level', { alias: 'l', choices: LEVELS, requiresArg: true, describe: 'override log level' })
+    // In any case (`INFO`, `Warn`), as the original took it.
+    .option('log-level', {
+      alias: 'l',
+      choices: LEVELS,
+      requiresArg: true,
+      describe: 'override log level',
+      coerce: (level: unknown) => (typeof level === 'string' ? level.toLowerCase() : level),
+    })
     .option('validate', { type: 'boolean', default: false, describe: 'validate the configuration, print a summary, exit' })
     .option('no-watch', { type: 'boolean', default: false, describe: 'do not watch the configuration file' })
     .option('workers', { alias: 'w', type: 'number', requiresArg: true, describe: 'number of workers (overrides global.workers)' })
