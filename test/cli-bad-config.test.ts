@@ -17,7 +17,9 @@ const POOL = ['backends:', '  - name: pool', '    servers:', '      - address: "
 const CASES: Readonly<Record<string, { text: string; errors: readonly string[] }>> = {
   'interval-number': {
     text: ['health_check_defaults: {interval: 5}', ...FRONTEND, ...POOL, '    health_check: {}'].join('\n'),
-    errors: ['health_check_defaults.interval (line 1): must be a duration above zero: numbers with units, as 500ms, 10sec, 2 min, 1h 30m (units: ns, us, ms, s, sec, second, m, min, minute, h, hr, hour, d, day, w, week, M, month, y, year, and plurals) (got 5)'],
+    errors: [
+      'health_check_defaults.interval (line 1): must be a duration above zero: numbers with units, as 500ms, 10sec, 2 min, 1h 30m (units: ns, us, ms, s, sec, second, m, min, minute, h, hr, hour, d, day, w, week, M, month, y, year, and plurals) (got 5)',
+    ],
   },
   'metrics-list': {
     text: ['global: {metrics: []}', ...FRONTEND, ...POOL].join('\n'),

@@ -23,7 +23,9 @@ describe('a value the schema refused is never read by the later checks (was a Ty
   test('health_check_defaults with a number for a duration, and a backend with its own health_check', () => {
     for (const key of ['interval', 'timeout']) {
       const text = yaml(`health_check_defaults: {${key}: 5}`, ...WEB, ...POOL, '    health_check: {}');
-      assert.deepEqual(refused(text), [`health_check_defaults.${key} (line 1): must be a duration above zero: numbers with units, as 500ms, 10sec, 2 min, 1h 30m (units: ns, us, ms, s, sec, second, m, min, minute, h, hr, hour, d, day, w, week, M, month, y, year, and plurals) (got 5)`]);
+      assert.deepEqual(refused(text), [
+        `health_check_defaults.${key} (line 1): must be a duration above zero: numbers with units, as 500ms, 10sec, 2 min, 1h 30m (units: ns, us, ms, s, sec, second, m, min, minute, h, hr, hour, d, day, w, week, M, month, y, year, and plurals) (got 5)`,
+      ]);
     }
   });
 
