@@ -161,38 +161,24 @@ export function filesDigest(reads: FileReads): string {
   return h.digest('hex');
 }
 
-/** The certificate, key and CA files a valid configuration was made from, with the texts it holds of them. */
-function configFileTexts(config: ResolvedConfig): Map<string, FileRead> {
-  const reads = new Map<string, FileRead>();
-  const add = (file: string | null, text: string | null) => {
-    if (file !== null && text !== null) reads.set(file, { ok: true, text, mode: 0 });
+/** The certificate, key and CA files a configuration names (absolute paths): what is watched beside the configuration file. */
+export function configFiles(config: ResolvedConfig): string[] {
+  const files = new Set<string>();
+  const add = (file: string | null) => {
+    if (file !== null) files.add(file);
   };
   for (const f of config.frontends) {
     for (const c of f.tls?.certificates ?? []) {
-      add(c.certFile, c.certPem);
-      add(c.keyFile, c.keyPem);
+      add(c.certFile);
+      add(c.keyFile);
     }
   }
   for (const b of config.backends) {
-    add(b.tls?.caFile ?? null, b.tls?.caPem ?? null);
-    add(b.tls?.certFile ?? null, b.tls?.certPem ?? null);
-    add(b.tls?.keyFile ?? null, b.tls?.keyPem ?? null);
+    add(b.tls?.caFile ?? null);
+    add(b.tls?.certFile ?? null);
+    add(b.tls?.keyFile ?? null);
   }
-  return reads;
-}
-
-/** The certificate, key and CA files a configuration names (absolute paths): what is watched beside the configuration file. */
-export function configFiles(config: ResolvedConfig): string[] {
-  return [...configFileTexts(config).keys()];
-}
-
-/**
- * `filesDigest` of the files a valid configuration was made from, from the texts it holds
- * (the same digest as the reads that made it), or undefined when it names no file.
- */
-export function configFilesDigest(config: ResolvedConfig): string | undefined {
-  const reads = configFileTexts(config);
-  return reads.size === 0 ? undefined : filesDigest(reads);
+  return [...files];
 }
 
 export interface TlsCheck {
@@ -206,6 +192,10 @@ export interface TlsCheck {
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 const KEY_BEGIN = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----/;
+const KEY_BLOCK = /-----BEGIN ([A-Z ]*PRIVATE KEY)-----[\s\S]*?-----END \1-----/;
+
+/** PEM blocks as one text: only what was asked for goes to the workers (no key riding along in a certificate file). */
+const pemText = (blocks: readonly string[]) => `${blocks.join('\n')}\n`;
 
 const date = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -276,7 +266,7 @@ export function checkTls(raw: RawConfig, lineOf: LineOf, configFile: string | nu
     return out;
   };
 
-  const privateKey = (segs: readonly PathSegment[], file: string, body: string): KeyObject | null => {
+  const privateKey = (segs: readonly PathSegment[], file: string, body: string): { key: KeyObject; pem: string } | null => {
     const begin = KEY_BEGIN.exec(body);
     if (begin === null) {
       const hint = body.includes('-----BEGIN CERTIFICATE-----') ? ' (it holds a certificate: are cert and key swapped?)' : '';
@@ -287,8 +277,13 @@ export function checkTls(raw: RawConfig, lineOf: LineOf, configFile: string | nu
       error(segs, `${quote(file, 160)} holds an encrypted private key: rustlb needs it unencrypted (openssl pkey -in FILE -out FILE.plain)`);
       return null;
     }
+    const block = KEY_BLOCK.exec(body)?.[0];
+    if (block === undefined) {
+      error(segs, `${quote(file, 160)} holds no complete PEM private key (no -----END line)`);
+      return null;
+    }
     try {
-      return createPrivateKey(body);
+      return { key: createPrivateKey(block), pem: `${block}\n` };
     } catch {
       // The library's message is not shown: nothing of a key goes into a message.
       error(segs, `${quote(file, 160)} holds no valid PEM private key`);
@@ -309,12 +304,17 @@ export function checkTls(raw: RawConfig, lineOf: LineOf, configFile: string | nu
     const k = text(keySegs, keyFile);
     const chain = c === null ? null : certificates(certSegs, certFile, c.text, 'certificate');
     const key = k === null ? null : privateKey(keySegs, keyFile, k.text);
+    if (c !== null && k !== null && c.abs !== k.abs && KEY_BEGIN.test(c.text))
+      warn(
+        certSegs,
+        `${quote(certFile, 160)} holds a private key besides the certificates: only its certificates are used; keep the key in its own file, readable by rustlb only`,
+      );
     if (k !== null) keyMode(keySegs, keyFile, k.mode);
     if (chain === null || key === null || c === null || k === null) return null;
     const leaf = (chain[0] as ParsedCert).leaf;
     let matches = false;
     try {
-      matches = leaf.checkPrivateKey(key);
+      matches = leaf.checkPrivateKey(key.key);
     } catch {
       matches = false;
     }
@@ -325,14 +325,15 @@ export function checkTls(raw: RawConfig, lineOf: LineOf, configFile: string | nu
       );
       return null;
     }
+    const certPem = pemText(chain.map((x) => x.pem));
     try {
-      createSecureContext({ cert: c.text, key: k.text });
+      createSecureContext({ cert: certPem, key: key.pem });
     } catch (err) {
       error(certSegs, `${quote(certFile, 160)} cannot be used with its key: ${String((err as Error).message).split('\n')[0]}`);
       return null;
     }
     validity(certSegs, `the certificate in ${quote(certFile, 160)}`, leaf);
-    return { leaf, certPem: c.text, keyPem: k.text, certAbs: c.abs, keyAbs: k.abs };
+    return { leaf, certPem, keyPem: key.pem, certAbs: c.abs, keyAbs: k.abs };
   };
 
   const frontends = new Map<number, FrontendTls>();
@@ -398,7 +399,7 @@ export function checkTls(raw: RawConfig, lineOf: LineOf, configFile: string | nu
       const certs = ca === null ? null : certificates([...base, 'ca'], tls.ca, ca.text, 'CA');
       if (ca === null || certs === null) ok = false;
       else {
-        caPem = ca.text;
+        caPem = pemText(certs.map((x) => x.pem));
         caFile = ca.abs;
         if (certs.every((x) => Date.parse(x.leaf.validTo) < now))
           validity([...base, 'ca'], `every CA certificate in ${quote(tls.ca, 160)}`, (certs[0] as ParsedCert).leaf);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type CertFiles, TestPki } from '@rustlb/testkit';
-import { configFilesDigest, diffConfig, formatProblem, summarize, type ValidationResult, validateConfigFile, validateConfigText } from '../src/index.js';
+import { diffConfig, formatProblem, summarize, type ValidationResult, validateConfigFile, validateConfigText } from '../src/index.js';
 
 // The certificate, key and CA files of frontends' and backends' tls: read by the primary,
 // checked, every problem located at the key naming the file (path and line).
@@ -173,7 +173,6 @@ describe('a valid TLS configuration', () => {
     const async_ = await validateConfigFile(text, file);
     assert.deepEqual(async_, sync);
     assert.ok(sync.ok && sync.filesDigest !== undefined);
-    assert.equal(configFilesDigest(sync.config), sync.filesDigest);
     // The same names, another content: another digest.
     const sub = join(dir, 'rotated');
     mkdirSync(sub, { recursive: true });
@@ -256,6 +255,37 @@ describe('errors: located at the key naming the file', () => {
     assert.deepEqual(errors(text), [
       'frontends[0].backend (line 5): no backend named "nope"',
       `frontends[0].tls.certificates[0].cert (line 8): cannot read "missing.crt" (${join(dir, 'missing.crt')}): no such file`,
+    ]);
+  });
+});
+
+describe('what goes to the workers', () => {
+  test('a certificate file holding its key too: only the certificates are used (a warning); a key file holding more: only the key', () => {
+    const combined = join(dir, 'combined.pem');
+    writeFileSync(combined, `${www.certPem}${www.keyPem}`, { mode: 0o600 });
+    const extra = join(dir, 'extra.key');
+    writeFileSync(extra, `-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n${www.keyPem}${www.certPem}`, { mode: 0o600 });
+    const r = validate(withTls(certs(['combined.pem', 'extra.key'])));
+    assert.ok(r.ok, r.ok ? '' : r.errors.map(formatProblem).join('\n'));
+    assert.deepEqual(r.warnings.map(formatProblem), [
+      'frontends[0].tls.certificates[0].cert (line 8): "combined.pem" holds a private key besides the certificates: only its certificates are used; keep the key in its own file, readable by rustlb only',
+    ]);
+    const c = r.config.frontends[0]?.tls?.certificates[0];
+    assert.equal(c?.certPem, www.certPem);
+    assert.equal(c?.keyPem, www.keyPem);
+    // HAProxy's layout, one file for both, named twice: no warning.
+    const both = validate(withTls(certs(['combined.pem', 'combined.pem'])));
+    assert.ok(both.ok);
+    assert.deepEqual(both.warnings, []);
+    assert.equal(both.config.frontends[0]?.tls?.certificates[0]?.certPem, www.certPem);
+    assert.equal(both.config.frontends[0]?.tls?.certificates[0]?.keyPem, www.keyPem);
+  });
+
+  test('an encrypted key is refused with how to decrypt it', () => {
+    const encrypted = createPrivateKey(www.keyPem).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'secret' }) as string;
+    writeFileSync(join(dir, 'encrypted.key'), encrypted, { mode: 0o600 });
+    assert.deepEqual(errors(withTls(certs([rel(www.cert), 'encrypted.key']))), [
+      'frontends[0].tls.certificates[0].key (line 9): "encrypted.key" holds an encrypted private key: rustlb needs it unencrypted (openssl pkey -in FILE -out FILE.plain)',
     ]);
   });
 });

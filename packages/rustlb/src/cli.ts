@@ -28,5 +28,5 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   const { run } = await import('./run.js');
-  return run(args, loaded.config, loaded.text);
+  return run(args, loaded.config, loaded.text, loaded.filesDigest);
 }

@@ -5,12 +5,13 @@ import { Supervisor } from '@rustlb/supervisor';
 import { type Args, EXIT } from './args.js';
 
 /** Runs the primary on a validated configuration until it is stopped; resolves with the exit code. */
-export function run(args: Args, config: ResolvedConfig, configText: string): Promise<number> {
+export function run(args: Args, config: ResolvedConfig, configText: string, filesDigest?: string): Promise<number> {
   const workers = args.workers ?? (config.global.workers === 'auto' ? availableParallelism() : config.global.workers);
   const supervisor = new Supervisor({
     configFile: args.config,
     config,
     configText,
+    filesDigest,
     overrides: { logLevel: args.logLevel },
     workers,
     watch: args.watch,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { configFiles, configFilesDigest, deepFreeze, readConfigText, type ValidationResult, validateConfigFile } from '@rustlb/config';
+import { configFiles, deepFreeze, readConfigText, type ValidationResult, validateConfigFile } from '@rustlb/config';
 import type { LogLevel, ResolvedConfig } from '@rustlb/core';
 import { type FSWatcher, watch } from 'chokidar';
 
@@ -55,11 +55,11 @@ export class ConfigOwner {
   /** Watched directory -> the names in it that matter. */
   #watched = new Map<string, Set<string>>();
 
-  constructor(file: string, initial: ResolvedConfig, overrides: Overrides, text: string) {
+  constructor(file: string, initial: ResolvedConfig, overrides: Overrides, text: string, filesDigest: string | undefined) {
     this.file = resolve(file);
     this.#overrides = overrides;
     this.current = applyOverrides(initial, overrides);
-    this.#hash = contentHash(text, configFilesDigest(initial));
+    this.#hash = contentHash(text, filesDigest);
   }
 
   /** Reads and validates the file (retrying a read that fails right after a change). */

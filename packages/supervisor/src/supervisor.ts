@@ -34,6 +34,8 @@ export interface SupervisorOptions {
   /** The validated configuration the process started with, and the text it came from. */
   readonly config: ResolvedConfig;
   readonly configText: string;
+  /** Digest of the certificate, key and CA files it was made from (`ValidationResult.filesDigest`). */
+  readonly filesDigest?: string | undefined;
   readonly overrides: Overrides;
   /** `--workers`, else global.workers, resolved to a number. */
   readonly workers: number;
@@ -91,7 +93,7 @@ export class Supervisor implements ControlTarget {
     this.#o = options;
     this.#log = createLogger({ level: options.logLevel, format: options.logFormat, base: { role: 'primary' } });
     const logger = this.#log.logger;
-    this.#owner = new ConfigOwner(options.configFile, options.config, options.overrides, options.configText);
+    this.#owner = new ConfigOwner(options.configFile, options.config, options.overrides, options.configText, options.filesDigest);
     this.#fleet = new Fleet({
       count: options.workers,
       env: (slot) => ({
