@@ -13,6 +13,8 @@ export interface CrossCheckResult {
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+/** Above this, a name draws a warning. */
+const MAX_NAME = 128;
 const VARIABLE = /\$([a-z_]+)/g;
 const KNOWN_VARIABLES: ReadonlySet<string> = new Set(HEADER_VARIABLES);
 
@@ -242,6 +244,18 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
       if (n !== null && n > MAX_TIMER_MS)
         warn(segs, `${quote(value as string)} is longer than 24.8 days, the longest a Node.js timer waits: rustlb waits 24.8 days`);
     }
+  }
+
+  // Long names run (the original took them) but every metric series and log line carries them.
+  for (const [list, items] of [
+    ['frontends', frontends],
+    ['backends', backends],
+  ] as const) {
+    items.forEach((item, i) => {
+      const name = isObject(item) ? item.name : undefined;
+      if (typeof name === 'string' && name.length > MAX_NAME && !isBroken([list, i, 'name']))
+        warn([list, i, 'name'], `is ${name.length} characters long: every metric series and log line carries it (keep names under ${MAX_NAME})`);
+    });
   }
 
   // Settings for the other protocol are accepted (the original did) but do nothing.

@@ -288,9 +288,9 @@ describe('every problem in one run, without cascades', () => {
       '      - address: "127.0.0.1:9001"',
     );
     assert.deepEqual(errorsOf(text), [
-      `frontends[0].backend (line 4): must be a name without control characters, at most 128 characters (names go into log lines, metric labels and rustlb-ctl's output) (got "my\\u0001pool")`,
+      `frontends[0].backend (line 4): must be a name without control characters (names go into log lines, metric labels and rustlb-ctl's output, where one could forge a line) (got "my\\u0001pool")`,
       'frontends[1].backend (line 7): no backend named "nowhere"',
-      `backends[0].name (line 9): must be a name without control characters, at most 128 characters (names go into log lines, metric labels and rustlb-ctl's output) (got "my\\u0001pool")`,
+      `backends[0].name (line 9): must be a name without control characters (names go into log lines, metric labels and rustlb-ctl's output, where one could forge a line) (got "my\\u0001pool")`,
     ]);
   });
 

@@ -45,6 +45,15 @@ describe('what the original accepted', () => {
     assert.deepEqual(warningsOf(text), []);
   });
 
+  test('a name longer than 128 characters runs, with a warning', () => {
+    const long = 'w'.repeat(200);
+    const text = yaml('frontends:', `  - name: ${long}`, '    listen: "127.0.0.1:8080"', '    backend: pool', ...POOL);
+    assert.equal(configOf(text).frontends[0]?.name, long);
+    assert.deepEqual(warningsOf(text), [
+      'frontends[0].name (line 2): is 200 characters long: every metric series and log line carries it (keep names under 128)',
+    ]);
+  });
+
   test('a frontend on the metrics address while metrics.enabled is false (nothing is bound there unless probes: true)', () => {
     const file = (probes: string[]) =>
       yaml(

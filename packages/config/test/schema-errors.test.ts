@@ -75,13 +75,15 @@ describe('schema errors name the path and the line', () => {
       '      - methods: []',
       '        backend: pool',
       ...POOL,
-      `  - name: ${'b'.repeat(129)}`,
+      '  - name: b',
       '    servers: []',
+      '    tls:',
+      `      servername: ${'b'.repeat(254)}`,
     );
     assert.deepEqual(errorsOf(text), [
       'global.admin.socket (line 3): must not be empty (got "")',
       'frontends[0].routes[0].methods (line 10): must list at least 1 item (got an empty list)',
-      `backends[1].name (line 16): must be at most 128 characters long (got "${'b'.repeat(56)}...")`,
+      `backends[1].tls.servername (line 19): must be at most 253 characters long (got "${'b'.repeat(56)}...")`,
     ]);
   });
 
