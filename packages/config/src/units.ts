@@ -30,8 +30,11 @@ export const DURATION_FORMS =
 /** The longest timer Node.js arms (about 24.8 days): longer durations wait this long. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** One term: digits (a decimal part is rustlb's own addition), optional spaces, a unit of letters. */
-const TERM = /\s*(\d+(?:\.\d+)?)\s*([A-Za-zµ]+)/y;
+/**
+ * One term: digits (humantime skips spaces between them too: `1 0s` is 10s; a decimal
+ * part is rustlb's own addition), optional spaces, a unit of letters.
+ */
+const TERM = /\s*(\d(?:[\d\s]*\d)?(?:\.\d+)?)\s*([A-Za-zµ]+)/y;
 /** Beyond what the original could hold (u64 seconds): refused, as it refused it. */
 const MAX_MS = 2 ** 64 * 1000;
 
@@ -53,7 +56,7 @@ export function parseDuration(text: string): number | null {
     if (m === null) return null;
     const unit = DURATION_UNITS[m[2] as string];
     if (unit === undefined) return null;
-    total += Number(m[1]) * unit;
+    total += Number((m[1] as string).replace(/\s/g, '')) * unit;
     at = TERM.lastIndex;
     terms++;
   }

@@ -61,6 +61,8 @@ test("durations: every unit and spelling of the original's parser (humantime), c
     ['2h 15m', 8_100_000],
     ['  5s', 5_000],
     ['1.1s', 1_100],
+    ['1 0s', 10_000],
+    ['1h30m 15 s', 5_415_000],
   ];
   for (const [text, ms] of cases) assert.equal(parseDuration(text), ms, text);
 });
