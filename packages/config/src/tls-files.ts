@@ -149,7 +149,7 @@ export async function readTlsFiles(files: readonly string[]): Promise<FileReads>
 }
 
 /**
- * One digest of everything read (contents and read failures, in order): a reload whose
+ * One digest of everything read (contents and read failures, by file name): a reload whose
  * configuration text is unchanged still applies when a certificate or key changed.
  */
 export function filesDigest(reads: FileReads): string {
