@@ -38,6 +38,7 @@ let fe: {
   tlsTcp: number;
   tcpToTls: number;
   tcpWrongCa: number;
+  checkedWrongCa: number;
 };
 const seenByHttps: string[] = [];
 
@@ -125,13 +126,22 @@ function config(): Record<string, unknown> {
       web('no-mtls', fe.noMtls, 'no-mtls'),
       web('no-verify', fe.noVerify, 'no-verify'),
       web('send-proxy', fe.sendProxy, 'raw-proxy'),
+      web('checked-wrong-ca', fe.checkedWrongCa, 'checked-wrong-ca'),
       { name: 'tls-tcp', listen: `127.0.0.1:${fe.tlsTcp}`, protocol: 'tcp', backend: 'echo', tls: { certificates: [{ cert: certA.cert, key: certA.key }] } },
       { name: 'tcp-to-tls', listen: `127.0.0.1:${fe.tcpToTls}`, protocol: 'tcp', backend: 'tls-echo' },
       { name: 'tcp-wrong-ca', listen: `127.0.0.1:${fe.tcpWrongCa}`, protocol: 'tcp', backend: 'tls-echo-wrong-ca' },
     ],
     backends: [
       { name: 'plain', servers: [{ address: plain.address }] },
-      https('secure', securePort, { ca: pki.ca.cert, servername: 'upstream.test' }),
+      {
+        ...https('secure', securePort, { ca: pki.ca.cert, servername: 'upstream.test' }),
+        health_check: { type: 'http', path: '/health', interval: '200ms', timeout: '1s' },
+      },
+      // Only its active checks reach it: they must fail on the certificate, as requests would.
+      {
+        ...https('checked-wrong-ca', securePort, { ca: certA.cert, servername: 'upstream.test' }),
+        health_check: { type: 'tcp', interval: '200ms', timeout: '1s', unhealthy_threshold: 2 },
+      },
       // Verified against a CA that did not sign the server's certificate.
       https('wrong-ca', securePort, { ca: certA.cert, servername: 'upstream.test' }),
       https('mtls', mtlsPort, { ca: pki.ca.cert, servername: 'upstream.test', cert: client.cert, key: client.key }),
@@ -184,7 +194,7 @@ before(async () => {
     s.pipe(s);
   });
   await Promise.all([listen(secureUp), listen(mtlsUp), listen(tcpEcho), listen(proxySink), listen(tlsEcho)]);
-  const ports = await freePorts(11);
+  const ports = await freePorts(12);
   fe = {
     tls: ports[0],
     proxy: ports[1],
@@ -197,6 +207,7 @@ before(async () => {
     tlsTcp: ports[8],
     tcpToTls: ports[9],
     tcpWrongCa: ports[10],
+    checkedWrongCa: ports[11],
   };
   lb = await RustlbProcess.start({ config: config() });
 });
@@ -331,10 +342,9 @@ describe('TLS to servers', () => {
   });
 
   test('a server whose certificate does not verify (wrong CA) gets nothing: 502, counted as a TLS failure of that server', async () => {
-    const before = seenByHttps.length;
     const answer = await plainRequest(fe.wrongCa, '', '/wrong-ca');
     assert.equal(statusOf(answer), 502, answer);
-    assert.equal(seenByHttps.length, before, 'no request reached the server');
+    assert.ok(!seenByHttps.includes('/wrong-ca'), 'no request reached the server');
     await lb.waitForLog((l) => l.msg === 'TLS handshake with the server failed' && l.failure === 'tls', 'the failure logged as tls');
   });
 
@@ -374,6 +384,22 @@ describe('TLS to servers', () => {
     await lb.waitForLog((l) => l.msg === 'TLS handshake with the server failed' && l.frontend === 'tcp-wrong-ca', 'the TCP session logs the TLS failure');
   });
 
+  test('health checks of a TLS backend speak TLS: a verified server is up, one whose certificate does not verify goes down', async () => {
+    await waitFor(
+      async () => {
+        const m = await lb.metrics();
+        const ok =
+          (metricValue(m, 'rustlb_health_checks_total', { backend: 'secure', result: 'success' }) ?? 0) +
+          (metricValue(m, 'rustlb_health_checks_total', { backend: 'secure', result: 'Success' }) ?? 0);
+        return ok > 0 && metricValue(m, 'rustlb_backend_health', { backend: 'checked-wrong-ca' }) === 0;
+      },
+      'the verified backend checked up, the other down',
+      10_000,
+    );
+    const m = await lb.metrics();
+    assert.equal(metricValue(m, 'rustlb_backend_health', { backend: 'secure' }), 1);
+  });
+
   test('verify: false reaches a server whose certificate is not trusted', async () => {
     const answer = await plainRequest(fe.noVerify, '', '/no-verify');
     assert.equal(statusOf(answer), 200, answer);
@@ -384,8 +410,8 @@ describe('PROXY protocol', () => {
   const v2 = (src: string, srcPort: number): Buffer => {
     const sig = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
     const addr = Buffer.alloc(12);
-    src.split('.').forEach((o, i) => addr.writeUInt8(Number(o), i));
-    [10, 0, 0, 1].forEach((o, i) => addr.writeUInt8(o, 4 + i));
+    Buffer.from(src.split('.').map(Number)).copy(addr, 0);
+    Buffer.from([10, 0, 0, 1]).copy(addr, 4);
     addr.writeUInt16BE(srcPort, 8);
     addr.writeUInt16BE(80, 10);
     return Buffer.concat([sig, Buffer.from([0x21, 0x11, 0x00, 12]), addr]);

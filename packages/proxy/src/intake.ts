@@ -193,6 +193,8 @@ function finish(
   secure.on('error', (err: NodeJS.ErrnoException) => {
     // Before the handshake completes, an error is a handshake failure; after, the frontend's business.
     if (!secure.encrypted || (secure as TLSSocket & { _secureEstablished?: boolean })._secureEstablished !== true) events.tlsFailed(tlsReason(err));
+    // Some TLS errors (a refused renegotiation) are reported without closing: a TLS error always ends the connection.
+    secure.destroy();
   });
   done(secure, client);
 }
