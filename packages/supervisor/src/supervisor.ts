@@ -380,8 +380,9 @@ export class Supervisor implements ControlTarget {
     return { accepted: true, generation: gen, errors: [], warnings, changes, needsRestart: diff.needsRestart, acknowledged, pending };
   }
 
-  status(): Promise<StatusResult> {
-    return statusReport({
+  /** What `rustlb-ctl status` and the status page both report from. */
+  #statusInput() {
+    return {
       startedAt: this.#startedAt,
       configFile: this.#owner.file,
       generation: this.#owner.generation,
@@ -392,7 +393,11 @@ export class Supervisor implements ControlTarget {
       hub: this.#hub,
       health: this.#health,
       inFlight: this.#connView.totals(),
-    });
+    };
+  }
+
+  status(): Promise<StatusResult> {
+    return statusReport(this.#statusInput());
   }
 
   /** `/status.json`: measured at most once per 250 ms, however many pages poll. */
@@ -401,16 +406,7 @@ export class Supervisor implements ControlTarget {
     if (this.#statusPage !== null && now - this.#statusPage.at < 250) return this.#statusPage.data;
     const { statusPage } = this.#config.global;
     const data = statusPageData({
-      startedAt: this.#startedAt,
-      configFile: this.#owner.file,
-      generation: this.#owner.generation,
-      config: this.#config,
-      ready: this.readiness().every((c) => c.ok),
-      draining: this.#phase === 'draining',
-      fleet: this.#fleet,
-      hub: this.#hub,
-      health: this.#health,
-      inFlight: this.#connView.totals(),
+      ...this.#statusInput(),
       lastReload: this.#lastReload,
       actions: statusPage.actions && statusPage.token !== null,
     });

@@ -78,7 +78,8 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
   #status = 0;
   #gone = false;
   #done = false;
-  #started_ = false;
+  /** start() was called: a server is being, or was, looked for. */
+  #begun = false;
 
   constructor(ctx: ProxyContext, state: HttpState, conn: ClientConnection, head: RequestHead, target: RouteTarget, websocket: boolean, started: number) {
     this.#ctx = ctx;
@@ -112,7 +113,7 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
 
   start(): void {
     if (this.#done) return;
-    this.#started_ = true;
+    this.#begun = true;
     this.#next(null);
   }
 
@@ -550,7 +551,7 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
   }
 
   get started(): boolean {
-    return this.#started_;
+    return this.#begun;
   }
 
   get after(): 'close' | 'keep-alive' {

@@ -2,6 +2,7 @@ import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Balancer } from '@rustlb/balancer';
 import { type BackendTls, type ErrorCode, type FrontendConfig, normalizeIp } from '@rustlb/core';
+import type { PassiveFailureReason } from '@rustlb/core/ipc';
 import { logTcpAccess, type MetricsTarget, type WorkerMetrics } from '@rustlb/telemetry';
 import type { ProxyContext } from '../context.js';
 import { IdleClock, IdleSweep } from '../idle-sweep.js';
@@ -103,15 +104,8 @@ class TcpSession {
         this.#client.destroy();
         return;
       }
-      // Not connected yet: nothing was sent, so another server can be tried.
-      this.#connecting = null;
-      this.#count(slot, -1);
       const timedOut = err.code === 'ETIMEDOUT';
-      this.#ctx.hooks.passiveFailure(slot, timedOut ? 'connect-timeout' : 'refused');
-      this.#error = timedOut ? 'RLB_ERR_UPSTREAM_CONNECT_TIMEOUT' : 'RLB_ERR_UPSTREAM_CONNECT';
-      this.#avoid ??= new Set();
-      this.#avoid.add(slot);
-      if (!this.#client.destroyed) this.#connect();
+      this.#elsewhere(slot, timedOut ? 'connect-timeout' : 'refused', timedOut ? 'RLB_ERR_UPSTREAM_CONNECT_TIMEOUT' : 'RLB_ERR_UPSTREAM_CONNECT');
     });
     upstream.once('connect', () => {
       clearTimeout(timer);
@@ -163,18 +157,12 @@ class TcpSession {
         this.#client.destroy();
         return;
       }
-      this.#connecting = null;
       upstream.destroy();
-      this.#count(slot, -1);
       this.#ctx.logger.warn(
         { frontend: this.#state.frontend.name, server: slot.key, err: err.code ?? err.message, failure: 'tls' },
         'TLS handshake with the server failed',
       );
-      this.#ctx.hooks.passiveFailure(slot, 'tls');
-      this.#error = 'RLB_ERR_UPSTREAM_CONNECT';
-      this.#avoid ??= new Set();
-      this.#avoid.add(slot);
-      if (!this.#client.destroyed) this.#connect();
+      this.#elsewhere(slot, 'tls', 'RLB_ERR_UPSTREAM_CONNECT');
     });
     secure.once('secureConnect', () => {
       clearTimeout(timer);
@@ -186,6 +174,17 @@ class TcpSession {
       this.#error = null;
       this.#splice(slot, secure);
     });
+  }
+
+  /** Not connected yet: nothing was sent, so another server can be tried (never this one again). */
+  #elsewhere(slot: ServerSlot, reason: PassiveFailureReason, error: ErrorCode): void {
+    this.#connecting = null;
+    this.#count(slot, -1);
+    this.#ctx.hooks.passiveFailure(slot, reason);
+    this.#error = error;
+    this.#avoid ??= new Set();
+    this.#avoid.add(slot);
+    if (!this.#client.destroyed) this.#connect();
   }
 
   /**
