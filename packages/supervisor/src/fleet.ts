@@ -46,8 +46,6 @@ export interface FleetOptions {
   readonly env: (slot: number) => Record<string, string>;
   readonly logger: Logger;
   readonly onMessage: (record: WorkerRecord, message: ToPrimary) => void;
-  /** A worker process started; send it the configuration. */
-  readonly onFork: (record: WorkerRecord) => void;
   /** A worker exited; `crashed` when we did not ask it to. */
   readonly onExit: (record: WorkerRecord, crashed: boolean) => void;
 }
@@ -106,7 +104,6 @@ export class Fleet {
     worker.on('error', (err) => this.#options.logger.warn({ err, worker: slot, workerPid: record.pid }, 'worker IPC error'));
     worker.on('exit', (code, signal) => this.#exited(record, code, signal));
     this.#options.logger.info({ worker: slot, workerPid: record.pid }, 'worker forked');
-    this.#options.onFork(record);
     return record;
   }
 

@@ -103,7 +103,6 @@ export class Supervisor implements ControlTarget {
         RUSTLB_LOG_FORMAT: this.#owner.current.global.logFormat,
       }),
       logger,
-      onFork: () => {},
       onMessage: (r, m) => this.#receive(r, m),
       onExit: (r, crashed) => this.#workerExited(r, crashed),
     });
