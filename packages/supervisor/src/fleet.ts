@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import { envelope, isEnvelope, type ToPrimary, type ToWorker } from '@rustlb/core/ipc';
+import { envelope, type Incoming, isEnvelope, type ToWorker } from '@rustlb/core/ipc';
 import type { Logger } from '@rustlb/telemetry';
 
 export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited';
@@ -45,7 +45,8 @@ export interface FleetOptions {
   /** Environment of a worker in `slot` (its index, the worker count, log settings). */
   readonly env: (slot: number) => Record<string, string>;
   readonly logger: Logger;
-  readonly onMessage: (record: WorkerRecord, message: ToPrimary) => void;
+  /** A rustlb message from a worker, its kind not checked yet (the supervisor dispatches it). */
+  readonly onMessage: (record: WorkerRecord, message: Incoming) => void;
   /** A worker exited; `crashed` when we did not ask it to. */
   readonly onExit: (record: WorkerRecord, crashed: boolean) => void;
 }
@@ -99,7 +100,7 @@ export class Fleet {
     worker.on('message', (message: unknown) => {
       if (!isEnvelope(message)) return;
       if (message.kind === 'hello') record.greeted = true;
-      this.#options.onMessage(record, message as ToPrimary);
+      this.#options.onMessage(record, message);
     });
     worker.on('error', (err) => this.#options.logger.warn({ err, worker: slot, workerPid: record.pid }, 'worker IPC error'));
     worker.on('exit', (code, signal) => this.#exited(record, code, signal));

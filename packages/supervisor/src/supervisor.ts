@@ -13,7 +13,7 @@ import {
   type StatusResult,
   VERSION,
 } from '@rustlb/core';
-import type { ConfigApplied, ToPrimary } from '@rustlb/core/ipc';
+import { type ConfigApplied, dispatch, type Handlers, type Incoming, type ToPrimary } from '@rustlb/core/ipc';
 import { createLogger, type LogSink } from '@rustlb/telemetry';
 import { AdminHttp, type Check, isLoopback, type StatusAction } from './admin-http.js';
 import { ConfigOwner, type Overrides } from './config-owner.js';
@@ -207,20 +207,25 @@ export class Supervisor implements ControlTarget {
   }
 
   /** Worker messages by kind; the compiler checks every kind has a handler. */
-  readonly #handlers: { readonly [K in ToPrimary['kind']]: (record: WorkerRecord, message: Extract<ToPrimary, { kind: K }>) => void } = {
-    hello: (r) => {
+  readonly #handlers: Handlers<ToPrimary, [record: WorkerRecord]> = {
+    hello: (_m, r) => {
       if (r.state !== 'draining') this.#sendConfig(r);
     },
-    'config-applied': (r, m) => this.#applied(r, m),
-    passive: (_r, m) => this.#health.passive(m),
-    'conn-counts': (r, m) => this.#connView.report(r.pid, m.counts),
-    metrics: (r, m) => this.#hub.reply(r, m),
+    'config-applied': (m, r) => this.#applied(r, m),
+    passive: (m) => this.#health.passive(m),
+    'conn-counts': (m, r) => this.#connView.report(r.pid, m.counts),
+    metrics: (m, r) => this.#hub.reply(r, m),
     // The exit that follows is what counts.
     drained: () => {},
   };
 
-  #receive(record: WorkerRecord, message: ToPrimary): void {
-    (this.#handlers[message.kind] as (r: WorkerRecord, m: ToPrimary) => void)(record, message);
+  #receive(record: WorkerRecord, message: Incoming): void {
+    dispatch(
+      this.#handlers,
+      message,
+      (kind) => this.#log.logger.warn({ worker: record.slot, workerPid: record.pid, kind }, 'message of an unknown kind from a worker: dropped'),
+      record,
+    );
   }
 
   #applied(record: WorkerRecord, m: ConfigApplied): void {

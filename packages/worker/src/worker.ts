@@ -1,5 +1,5 @@
 import type { LogFormat, LogLevel, ResolvedConfig } from '@rustlb/core';
-import { envelope, type Handlers, isEnvelope, type ToPrimary, type ToWorker } from '@rustlb/core/ipc';
+import { dispatch, envelope, type Handlers, isEnvelope, type ToPrimary, type ToWorker } from '@rustlb/core/ipc';
 import { DataPlane, ProxyContext } from '@rustlb/proxy';
 import { createLogger, type LogSink, WorkerMetrics } from '@rustlb/telemetry';
 import { Reporter } from './reporter.js';
@@ -56,7 +56,8 @@ export class Worker {
 
   start(): void {
     process.on('message', (message: unknown) => {
-      if (isEnvelope(message)) this.#receive(message as ToWorker);
+      if (isEnvelope(message))
+        dispatch(this.#handlers, message, (kind) => this.#log.logger.warn({ kind }, 'message of an unknown kind from the primary: dropped'));
     });
     // The primary decides when workers stop; a Ctrl-C reaching the whole process group is its to handle.
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
@@ -117,11 +118,6 @@ export class Worker {
     const out: Record<string, number> = {};
     for (const slot of this.#plane.tables?.slots.values() ?? []) if (slot.localActive > 0) out[slot.key] = slot.localActive;
     return out;
-  }
-
-  #receive(message: ToWorker): void {
-    const handler = this.#handlers[message.kind] as (m: ToWorker) => void;
-    handler(message);
   }
 
   #enqueue(task: () => Promise<void>): void {

@@ -30,8 +30,17 @@ export function envelope<M extends ToWorker | ToPrimary>(message: M): Envelope<M
   return { ...message, rustlb: IPC_VERSION };
 }
 
+/**
+ * A rustlb message of this protocol version as it arrives: its `kind` is a string, not yet
+ * known to be one the receiver handles (`dispatch` finds that out).
+ */
+export interface Incoming {
+  readonly rustlb: typeof IPC_VERSION;
+  readonly kind: string;
+}
+
 /** True for a rustlb message of this protocol version (anything else is ignored). */
-export function isEnvelope(value: unknown): value is Envelope<ToWorker | ToPrimary> {
+export function isEnvelope(value: unknown): value is Incoming {
   return (
     typeof value === 'object' &&
     value !== null &&
@@ -40,12 +49,29 @@ export function isEnvelope(value: unknown): value is Envelope<ToWorker | ToPrima
   );
 }
 
-/** Handler table keyed by message kind, checked exhaustive by the compiler. */
-export type Handlers<U extends { kind: string }> = {
-  readonly [K in U['kind']]: (message: Extract<U, { kind: K }>) => void;
+/**
+ * Handler table keyed by message kind, checked exhaustive by the compiler. Each handler
+ * gets the message, then the receiver's `context` (the primary passes the worker's record).
+ */
+export type Handlers<U extends { kind: string }, Context extends unknown[] = []> = {
+  readonly [K in U['kind']]: (message: Extract<U, { kind: K }>, ...context: Context) => void;
 };
 
-export function dispatch<U extends { kind: string }>(handlers: Handlers<U>, message: U): void {
-  const handler = handlers[message.kind as U['kind']] as ((m: U) => void) | undefined;
-  handler?.(message);
+/**
+ * Calls the handler for `message.kind`. A kind with no handler (a peer of another build)
+ * goes to `unknown`, which logs it, and is dropped: nothing else is called.
+ */
+export function dispatch<U extends { kind: string }, Context extends unknown[]>(
+  handlers: Handlers<U, Context>,
+  message: Incoming,
+  unknown: (kind: string) => void,
+  ...context: Context
+): void {
+  if (!Object.hasOwn(handlers, message.kind)) {
+    unknown(message.kind);
+    return;
+  }
+  // The protocol's one cast: the table has its own handler for this kind, so the message is of that kind.
+  const byKind = handlers as Readonly<Record<string, (message: unknown, ...context: Context) => void>>;
+  byKind[message.kind]?.(message, ...context);
 }
