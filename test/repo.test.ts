@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { ROOT } from '@rustlb/testkit';
 import ts from 'typescript';
 
-/** Which @rustlb packages each package may import: the table of ARCHITECTURE.md. */
+/**
+ * Which @rustlb packages each package may import: the table of docs/architecture.md, and
+ * the "May import" / "Must never import" lines of every packages/<name>/README.md.
+ */
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   core: [],
   config: ['core'],
@@ -134,6 +137,58 @@ describe('dependencies point one way', () => {
       }
     }
     assert.deepEqual(users, []);
+  });
+});
+
+/**
+ * The backticked `@rustlb/…` and `node:…` names in a README's bullet that starts with
+ * `label` (up to the next bullet or blank line); null when there is no such bullet.
+ */
+function readmeBullet(text: string, label: string): string[] | null {
+  const start = text.indexOf(`- **${label}:**`);
+  if (start < 0) return null;
+  const rest = text.slice(start + 1);
+  const end = /\n(?:- |\n)/.exec(rest);
+  const bullet = end === null ? rest : rest.slice(0, end.index);
+  return [...bullet.matchAll(/`((?:@rustlb\/|node:)[a-z0-9/_-]+)`/g)].map((m) => m[1] as string).sort();
+}
+
+function readme(pkg: string): string | null {
+  const path = join(ROOT, 'packages', pkg, 'README.md');
+  return existsSync(path) ? readFileSync(path, 'utf8') : null;
+}
+
+describe('package READMEs state the table', () => {
+  test('every package has a README.md', () => {
+    assert.deepEqual(
+      PACKAGES.filter((pkg) => readme(pkg) === null),
+      [],
+    );
+  });
+
+  test('"May import" and "Must never import" agree with ALLOWED (and node:cluster with its users)', () => {
+    const wrong: string[] = [];
+    for (const pkg of PACKAGES) {
+      const text = readme(pkg);
+      if (text === null) continue;
+      const allowed = ALLOWED[pkg] ?? [];
+      const may = allowed.map((d) => `@rustlb/${d}`).sort();
+      const never = PACKAGES.filter((d) => d !== pkg && !allowed.includes(d)).map((d) => `@rustlb/${d}`);
+      if (!CLUSTER_USERS.has(pkg)) never.push('node:cluster');
+      never.sort();
+      const saysMay = readmeBullet(text, 'May import');
+      const saysNever = readmeBullet(text, 'Must never import');
+      if (JSON.stringify(saysMay) !== JSON.stringify(may))
+        wrong.push(`${pkg}: May import says ${JSON.stringify(saysMay)}, ALLOWED says ${JSON.stringify(may)}`);
+      if (JSON.stringify(saysNever) !== JSON.stringify(never))
+        wrong.push(`${pkg}: Must never import says ${JSON.stringify(saysNever)}, the table says ${JSON.stringify(never)}`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  test('each README names its entry points', () => {
+    const missing = PACKAGES.filter((pkg) => !(readmeBullet(readme(pkg) ?? '', 'Entry points') ?? []).includes(`@rustlb/${pkg}`));
+    assert.deepEqual(missing, []);
   });
 });
 
