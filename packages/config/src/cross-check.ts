@@ -58,7 +58,7 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
   backends.forEach((b, i) => {
     if (!isObject(b) || isBroken(['backends', i, 'name']) || typeof b.name !== 'string') return;
     const first = backendIndex.get(b.name);
-    if (first !== undefined) error(['backends', i, 'name'], `duplicate backend name "${b.name}" (first at backends[${first}]${at(['backends', first])})`);
+    if (first !== undefined) error(['backends', i, 'name'], `duplicate backend name ${quote(b.name)} (first at backends[${first}]${at(['backends', first])})`);
     else backendIndex.set(b.name, i);
     if (!isBroken(['backends', i, 'servers'])) {
       const seen = new Map<string, number>();
@@ -69,7 +69,7 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
         if (prior !== undefined)
           warn(
             ['backends', i, 'servers', j, 'address'],
-            `"${s.address}" is also servers[${prior}]${at(['backends', i, 'servers', prior])}: it is one server, with the two weights added up`,
+            `${quote(s.address)} is also servers[${prior}]${at(['backends', i, 'servers', prior])}: it is one server, with the two weights added up`,
           );
         else seen.set(s.address, j);
       });
@@ -110,7 +110,7 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
   const checkBackendRef = (segs: PathSegment[], name: unknown) => {
     if (isBroken(segs) || typeof name !== 'string' || declared.has(name) || unreadableBackend) return;
     const guess = didYouMean(name, backendNames);
-    error(segs, `no backend named "${name}"${guess === null ? '' : ` (did you mean "${guess}"?)`}`);
+    error(segs, `no backend named ${quote(name)}${guess === null ? '' : ` (did you mean ${quote(guess)}?)`}`);
   };
 
   // Frontends: unique names, resolvable backends, no two on one address.
@@ -121,7 +121,7 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
     if (!isObject(f)) return;
     if (!isBroken(['frontends', i, 'name']) && typeof f.name === 'string') {
       const first = frontendIndex.get(f.name);
-      if (first !== undefined) error(['frontends', i, 'name'], `duplicate frontend name "${f.name}" (first at frontends[${first}]${at(['frontends', first])})`);
+      if (first !== undefined) error(['frontends', i, 'name'], `duplicate frontend name ${quote(f.name)} (first at frontends[${first}]${at(['frontends', first])})`);
       else frontendIndex.set(f.name, i);
     }
     checkBackendRef(['frontends', i, 'backend'], f.backend);
