@@ -121,7 +121,8 @@ export function crossCheck(raw: RawConfig, given: unknown, lineOf: LineOf, broke
     if (!isObject(f)) return;
     if (!isBroken(['frontends', i, 'name']) && typeof f.name === 'string') {
       const first = frontendIndex.get(f.name);
-      if (first !== undefined) error(['frontends', i, 'name'], `duplicate frontend name ${quote(f.name)} (first at frontends[${first}]${at(['frontends', first])})`);
+      if (first !== undefined)
+        error(['frontends', i, 'name'], `duplicate frontend name ${quote(f.name)} (first at frontends[${first}]${at(['frontends', first])})`);
       else frontendIndex.set(f.name, i);
     }
     checkBackendRef(['frontends', i, 'backend'], f.backend);
