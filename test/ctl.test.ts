@@ -143,6 +143,7 @@ describe('commands', () => {
         activeFailures: number;
         lastChange: string;
         lastChangeReason: string | null;
+        lastCheck: string | null;
       };
       type Front = { name: string; activeConnections: number; connections: number; requests: number | null };
       const read = async () => {
@@ -155,9 +156,11 @@ describe('commands', () => {
         async () => {
           const j = await read();
           const d = j.backends[0]?.servers.find((v) => v.server === dead);
-          return d !== undefined && !d.healthy && d.activeFailures >= 1 && d.passiveFailures >= 1 ? j : null;
+          // The live server's first probe too (jittered within the first second): its "last check" column.
+          const l = j.backends[0]?.servers.find((v) => v.server === `pair/${up.address}`);
+          return d !== undefined && !d.healthy && d.activeFailures >= 1 && d.passiveFailures >= 1 && l?.lastCheck === 'ok' ? j : null;
         },
-        'the dead server down, with its failed probe and its failed requests counted',
+        'the dead server down, with its failed probe and its failed requests counted, and the live one probed',
         10_000,
       );
       const site = s.frontends.find((f) => f.name === 'site');
