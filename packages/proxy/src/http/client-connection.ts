@@ -298,7 +298,10 @@ export class ClientConnection implements ChunkSink {
   #unpause(why: number): void {
     if ((this.#paused & why) === 0) return;
     this.#paused &= ~why;
-    if (this.#paused === 0 && this.#phase !== Phase.Done && !this.socket.destroyed) this.socket.resume();
+    if (this.#paused === 0 && this.#phase !== Phase.Done && !this.socket.destroyed) {
+      this.restartStallClock();
+      this.socket.resume();
+    }
   }
 
   /** A head the codec refused: its status, the connection closed, nothing of it (or after it) forwarded. */
@@ -496,6 +499,16 @@ export class ClientConnection implements ChunkSink {
       this.#phase = Phase.Done;
       this.socket.destroy();
     }
+  }
+
+  /**
+   * From now on the client owes bytes again: time spent waiting on rustlb's side (held
+   * back while the server was slow, waiting for a connection or for the 100 to be sent)
+   * is not the client's stall.
+   */
+  restartStallClock(): void {
+    this.#seenBytes = this.socket.bytesRead + this.socket.bytesWritten;
+    this.#movedAt = performance.now();
   }
 
   /** Milliseconds since a byte last moved either way on the client socket, as the sweeps saw it. */

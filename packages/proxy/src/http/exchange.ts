@@ -253,6 +253,8 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
     if (this.#bodyDone && this.head.bodyKind === 'chunked') ok = s.write(LAST_CHUNK, 'latin1');
     s.uncork();
     up.expectResponse(this, this.head.method === 'HEAD', this.#websocket);
+    // The client's stall clock starts when it may send again (the wait for this connection was rustlb's).
+    this.#conn.restartStallClock();
     if (!this.#bodyDone && ok) this.#conn.resumeBody();
   }
 
