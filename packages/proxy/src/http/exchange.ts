@@ -98,10 +98,6 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
     this.#after = head.close || websocket || ctx.draining || state.closing ? After.Close : After.KeepAlive;
   }
 
-  get requestId(): string {
-    return this.#requestId;
-  }
-
   get done(): boolean {
     return this.#done;
   }

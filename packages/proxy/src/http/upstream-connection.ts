@@ -14,7 +14,7 @@ export interface ResponseHandler {
   onResponseData(buf: Buffer, start: number, end: number): boolean;
   /** The body is complete; `reusable` says whether the connection may serve another request. */
   onResponseEnd(up: UpstreamConnection, reusable: boolean): void;
-  /** The connection failed before the response was complete. `responded` is true once a head arrived. */
+  /** The connection failed before the response was complete. */
   onUpstreamError(failure: UpstreamFailure, detail: string, up: UpstreamConnection): void;
   /** The connection can take more request body bytes. */
   onUpstreamDrain(): void;
@@ -67,8 +67,6 @@ export class UpstreamConnection implements ChunkSink {
   /** Where it goes back when its response is complete and it may serve another request. */
   readonly pool: UpstreamPool;
   handler: ResponseHandler | null = null;
-  /** Served a request before (taken from the pool): a reset may be the idle-close race. */
-  reused = false;
   /** When it was put back in the pool (performance.now()), for upstream_idle. */
   idleSince = 0;
   lastError: NodeJS.ErrnoException | null = null;

@@ -157,10 +157,7 @@ export class UpstreamPool {
     const idle = this.#idle;
     while (idle.length > 0) {
       const up = idle.pop() as UpstreamConnection;
-      if (up.alive && !up.socket.readableEnded) {
-        up.reused = true;
-        return up;
-      }
+      if (up.alive && !up.socket.readableEnded) return up;
       up.destroy();
     }
     return null;
@@ -183,10 +180,6 @@ export class UpstreamPool {
     up.idleSince = performance.now();
     this.#idle.push(up);
     this.#watch();
-  }
-
-  get idleCount(): number {
-    return this.#idle.length;
   }
 
   /** Closes idle connections past upstream_idle, a few times per that period while any are idle. */
