@@ -44,7 +44,7 @@ export function run(args: Args, config: ResolvedConfig, configText: string, file
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => void supervisor.reload('SIGHUP'));
+    process.on('SIGHUP', () => void supervisor.reloads.run('SIGHUP'));
     supervisor.start().catch((err: unknown) => {
       const message = isRustlbError(err) ? err.message : (err as Error).message;
       supervisor.logFatal(err, `cannot start: ${message}`);

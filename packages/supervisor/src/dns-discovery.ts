@@ -1,7 +1,7 @@
 import { promises as dns } from 'node:dns';
 import { formatHostPort, type HostPort, type ResolvedConfig } from '@rustlb/core';
 import type { Logger } from '@rustlb/telemetry';
-import type { HealthRunner } from './health-runner.js';
+import type { ServerTable } from './server-table.js';
 
 /** No data for a name (NXDOMAIN, or no record of a type): an answer, "zero servers". */
 const NO_ANSWER = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN', 'ENONAME']);
@@ -15,20 +15,20 @@ interface Lookup {
 
 /**
  * Resolves the host names of backend servers in the primary, at start and every
- * `resolve_interval` (the TTL does not change it): every address becomes a server (a
- * Kubernetes headless Service). SERVFAIL or a timeout keeps the last addresses;
+ * `resolve_interval` (the TTL does not change it), into the server table: every address
+ * becomes a server (a Kubernetes headless Service). SERVFAIL or a timeout keeps the last addresses;
  * NXDOMAIN or an empty answer means zero servers.
  */
 export class DnsDiscovery {
   readonly #logger: Logger;
-  readonly #runner: HealthRunner;
+  readonly #table: ServerTable;
   #resolver: dns.Resolver | null = null;
   readonly #lookups = new Map<string, Lookup>();
   #stopped = false;
 
-  constructor(logger: Logger, runner: HealthRunner) {
+  constructor(logger: Logger, table: ServerTable) {
     this.#logger = logger;
-    this.#runner = runner;
+    this.#table = table;
   }
 
   /** Sets the lookups of a configuration; resolves the new ones before returning. */
@@ -70,20 +70,13 @@ export class DnsDiscovery {
       ips = await this.#addresses(l.host);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      const kept = this.#runner.membership.resolvedOf(l.backend, l.name);
+      const kept = this.#table.resolvedOf(l.backend, l.name);
       this.#logger.warn({ backend: l.backend, server: l.name, code, kept: kept ?? [] }, 'DNS lookup failed; keeping the last known addresses');
       return;
     }
     ips.sort();
-    if (this.#runner.membership.setResolved(l.backend, l.name, ips)) {
-      this.#runner.membershipChanged();
-      // Logged after the server table push that membershipChanged queues (on setImmediate,
-      // earlier): whoever reads the line can rely on every worker having been sent it.
-      setImmediate(() => {
-        if (ips.length === 0) this.#logger.warn({ backend: l.backend, server: l.name, addresses: ips }, 'DNS name has no addresses: no servers for it');
-        else this.#logger.info({ backend: l.backend, server: l.name, addresses: ips }, 'DNS addresses changed');
-      });
-    }
+    // The table announces a change, and its push to the workers writes the log line.
+    this.#table.setResolved(l.backend, l.name, ips);
   }
 
   async #addresses(host: string): Promise<string[]> {

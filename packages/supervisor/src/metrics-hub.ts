@@ -1,5 +1,5 @@
 import { serverKey } from '@rustlb/core';
-import type { MetricsReply, WorkerFigures } from '@rustlb/core/ipc';
+import type { MetricsReply } from '@rustlb/core/ipc';
 import { METRIC, type MetricsJson } from '@rustlb/telemetry';
 import { accumulate, keepServers, mergeSnapshots } from '@rustlb/telemetry/aggregate';
 import pidusage from 'pidusage';
@@ -12,11 +12,6 @@ import type { PrimaryMetrics } from './primary-metrics.js';
  * report is used): the whole scrape, pidusage and merging included, stays under 1 s.
  */
 export const COLLECT_TIMEOUT_MS = 500;
-
-interface Known {
-  snapshot: MetricsJson;
-  figures: WorkerFigures | null;
-}
 
 interface Waiter {
   readonly pid: number;
@@ -42,10 +37,8 @@ export interface ProcessUsage {
 export class MetricsHub {
   readonly #metrics: PrimaryMetrics;
   readonly #fleet: Fleet;
-  /** Last report of each live worker. */
-  readonly #known = new Map<WorkerRecord, Known>();
-  /** Workers whose counters moved to #retired (a late report of theirs must not count twice). */
-  readonly #retiredRecords = new WeakSet<WorkerRecord>();
+  /** Exited workers whose last report is not in #retired yet (their IPC channel is still open). */
+  readonly #leaving = new Set<WorkerRecord>();
   /** Counters and histograms of dead workers, merged. */
   #retired: MetricsJson = [];
   /** Requests answered by dead workers, per slot. */
@@ -62,24 +55,16 @@ export class MetricsHub {
     this.#servers = servers;
   }
 
-  /** A worker's report: the answer to a collection, or unasked (its last one before a planned exit). */
+  /** A worker's report: the answer to a collection, or unasked (its last one before a planned exit). The fleet keeps it on the worker's record. */
   reply(record: WorkerRecord, reply: MetricsReply): void {
-    const known = this.#known.get(record);
-    if (known === undefined) {
-      // Only before the worker is retired: after that its counters live in #retired.
-      if (this.#retiredRecords.has(record)) return;
-      this.#known.set(record, { snapshot: reply.metrics as MetricsJson, figures: reply.figures });
-    } else {
-      known.snapshot = reply.metrics as MetricsJson;
-      known.figures = reply.figures;
-    }
+    this.#fleet.reported(record, reply);
     this.#waiting.get(`${reply.seq}:${record.pid}`)?.done(true);
   }
 
   /** Asks every live worker for its metrics; resolves once all answered, left, or the timeout passed. */
   async collect(timeoutMs = COLLECT_TIMEOUT_MS): Promise<{ missing: WorkerRecord[] }> {
     const seq = ++this.#seq;
-    const live = this.#fleet.live().filter((r) => r.state !== 'exited' && r.worker.isConnected());
+    const live = this.#fleet.live().filter((r) => r.worker.isConnected());
     const missing: WorkerRecord[] = [];
     await Promise.all(
       live.map(
@@ -101,19 +86,6 @@ export class MetricsHub {
     return { missing };
   }
 
-  /** In-flight requests and sessions per server key over every live worker, as of their last reports. */
-  inFlight(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const { figures } of this.#known.values()) {
-      for (const [key, n] of Object.entries(figures?.inFlight ?? {})) out.set(key, (out.get(key) ?? 0) + n);
-    }
-    return out;
-  }
-
-  figures(record: WorkerRecord): WorkerFigures | null {
-    return this.#known.get(record)?.figures ?? null;
-  }
-
   /**
    * A worker exited: keep its counters. Reports still in the IPC pipe (the last one a
    * draining worker sends before it exits) are read before the channel closes, so the
@@ -122,19 +94,21 @@ export class MetricsHub {
   retire(record: WorkerRecord): void {
     // A collection waiting on it is not an error: it is gone, and its last report is kept.
     for (const w of [...this.#waiting.values()]) if (w.pid === record.pid) w.done(true);
-    if (record.worker.isConnected()) record.worker.once('disconnect', () => this.#retire(record));
-    else this.#retire(record);
+    if (record.worker.isConnected()) {
+      this.#leaving.add(record);
+      record.worker.once('disconnect', () => this.#retire(record));
+    } else {
+      this.#retire(record);
+    }
   }
 
   #retire(record: WorkerRecord): void {
-    if (this.#retiredRecords.has(record)) return;
-    this.#retiredRecords.add(record);
-    const known = this.#known.get(record);
-    if (known === undefined) return;
-    // One synchronous step: the snapshot leaves #known and enters #retired together.
-    this.#retiredServed.set(record.slot, (this.#retiredServed.get(record.slot) ?? 0) + (known.figures?.requests ?? 0));
-    this.#retired = accumulate(this.#retired, known.snapshot);
-    this.#known.delete(record);
+    this.#leaving.delete(record);
+    const report = record.report;
+    if (report === null) return;
+    // One synchronous step: the report leaves #leaving and enters #retired together.
+    this.#retiredServed.set(record.slot, (this.#retiredServed.get(record.slot) ?? 0) + report.figures.requests);
+    this.#retired = accumulate(this.#retired, report.metrics as MetricsJson);
   }
 
   /** CPU and memory of the primary and every live worker (pidusage); a process that just left is skipped. */
@@ -188,9 +162,9 @@ export class MetricsHub {
       const current = this.#servers();
       this.#retired = keepServers(this.#retired, (backend, server) => current.has(serverKey(backend, server)));
     }
+    const reporting = [...this.#fleet.all(), ...this.#leaving];
     const served = new Map<number, number>(this.#retiredServed);
-    for (const r of this.#fleet.all()) served.set(r.slot, served.get(r.slot) ?? 0);
-    for (const [r, known] of this.#known) served.set(r.slot, (served.get(r.slot) ?? 0) + (known.figures?.requests ?? 0));
+    for (const r of reporting) served.set(r.slot, (served.get(r.slot) ?? 0) + (r.report?.figures.requests ?? 0));
     const perWorker = {
       name: METRIC.workerRequests,
       help: 'Requests answered by each worker slot (to see skew); a replaced worker continues its slot.',
@@ -199,7 +173,7 @@ export class MetricsHub {
       values: [...served].sort((a, b) => a[0] - b[0]).map(([slot, value]) => ({ labels: { worker: String(slot) }, value })),
     } as unknown as MetricsJson[number];
     const snapshots: MetricsJson[] = [own, [perWorker], this.#retired];
-    for (const known of this.#known.values()) snapshots.push(known.snapshot);
+    for (const r of reporting) if (r.report !== null) snapshots.push(r.report.metrics as MetricsJson);
     return { registry: mergeSnapshots(snapshots), usage };
   }
 }

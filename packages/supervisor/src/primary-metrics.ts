@@ -2,59 +2,29 @@ import type { ResolvedConfig } from '@rustlb/core';
 import { METRIC } from '@rustlb/telemetry';
 import { Counter, Gauge, Registry } from 'prom-client';
 
+function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+  return new Gauge({ name, help, labelNames, registers: [registry] });
+}
+
+function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+  return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
 /** Metrics only the primary knows: health, process usage, fleet and config events. */
 export class PrimaryMetrics {
   readonly registry = new Registry();
-  readonly backendHealth = new Gauge({
-    name: METRIC.backendHealth,
-    help: 'Whether a server takes traffic (1) or not (0), as decided by health checks.',
-    labelNames: ['backend', 'server'],
-    registers: [this.registry],
-  });
-  readonly healthChecks = new Counter({
-    name: METRIC.healthChecks,
-    help: 'Active health check probes, by result.',
-    labelNames: ['backend', 'server', 'result'],
-    registers: [this.registry],
-  });
-  readonly cpu = new Gauge({
-    name: METRIC.processCpu,
-    help: 'CPU use of each rustlb process, in percent of one core (pidusage).',
-    labelNames: ['role', 'worker'],
-    registers: [this.registry],
-  });
-  readonly memory = new Gauge({
-    name: METRIC.processMemory,
-    help: 'Resident memory of each rustlb process, in bytes (pidusage).',
-    labelNames: ['role', 'worker'],
-    registers: [this.registry],
-  });
-  readonly workerRestarts = new Counter({
-    name: METRIC.workerRestarts,
-    help: 'Workers replaced after exiting unexpectedly.',
-    registers: [this.registry],
-  });
-  readonly reloads = new Counter({
-    name: METRIC.configReloads,
-    help: 'Configuration reloads, by result.',
-    labelNames: ['result'],
-    registers: [this.registry],
-  });
-  readonly generation = new Gauge({
-    name: METRIC.configGeneration,
-    help: 'Generation of the configuration in force (1 at start, +1 per accepted reload).',
-    registers: [this.registry],
-  });
-  readonly lastReload = new Gauge({
-    name: METRIC.configLastReload,
-    help: 'Time of the last successful configuration load, in seconds since the epoch.',
-    registers: [this.registry],
-  });
-  readonly scrapeErrors = new Counter({
-    name: METRIC.scrapeErrors,
-    help: 'Workers that did not answer a metrics collection in time (their last report was used).',
-    registers: [this.registry],
-  });
+  readonly backendHealth = gauge(this.registry, METRIC.backendHealth, 'Whether a server takes traffic (1) or not (0), as decided by health checks.', [
+    'backend',
+    'server',
+  ]);
+  readonly healthChecks = counter(this.registry, METRIC.healthChecks, 'Active health check probes, by result.', ['backend', 'server', 'result']);
+  readonly cpu = gauge(this.registry, METRIC.processCpu, 'CPU use of each rustlb process, in percent of one core (pidusage).', ['role', 'worker']);
+  readonly memory = gauge(this.registry, METRIC.processMemory, 'Resident memory of each rustlb process, in bytes (pidusage).', ['role', 'worker']);
+  readonly workerRestarts = counter(this.registry, METRIC.workerRestarts, 'Workers replaced after exiting unexpectedly.');
+  readonly reloads = counter(this.registry, METRIC.configReloads, 'Configuration reloads, by result.', ['result']);
+  readonly generation = gauge(this.registry, METRIC.configGeneration, 'Generation of the configuration in force (1 at start, +1 per accepted reload).');
+  readonly lastReload = gauge(this.registry, METRIC.configLastReload, 'Time of the last successful configuration load, in seconds since the epoch.');
+  readonly scrapeErrors = counter(this.registry, METRIC.scrapeErrors, 'Workers that did not answer a metrics collection in time (their last report was used).');
 
   /** Registered only while some frontend has TLS: without certificates the family is not served at all. */
   readonly certificateExpiry = new Gauge({

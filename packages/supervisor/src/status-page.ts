@@ -1,6 +1,6 @@
 import type { StatusResult, WorkerStatus } from '@rustlb/core';
 import { LABEL, METRIC, type MetricsJson } from '@rustlb/telemetry';
-import { type StatusSources, statusReport } from './status-report.js';
+import { type StatusSources, serverStatus, statusReport } from './status-report.js';
 
 /** The outcome of the last reload (SIGHUP, file change, `rustlb-ctl reload`). */
 export interface ReloadRecord {
@@ -169,10 +169,7 @@ export async function statusPageData(s: StatusPageSources): Promise<StatusPageDa
   const connections = valuesOf(metrics, METRIC.connections);
   const checks = valuesOf(metrics, METRIC.healthChecks);
   const reloads = valuesOf(metrics, METRIC.configReloads);
-  const health = new Map(s.health.status().map((v) => [v.key, v]));
-  // Read from the workers' reports of this very collection, for every backend (rustlb-ctl
-  // status shows the least_connections view the primary pushes to workers instead).
-  const inFlight = s.hub.inFlight();
+  const health = new Map(serverStatus(s.table, s.health).map((v) => [v.key, v]));
   return {
     time,
     process: {
@@ -184,7 +181,7 @@ export async function statusPageData(s: StatusPageSources): Promise<StatusPageDa
       generation: report.generation,
       ready: report.ready,
       draining: report.draining,
-      metricsEnabled: s.config.global.metrics.enabled,
+      metricsEnabled: s.owner.current.global.metrics.enabled,
       lastReload: s.lastReload,
       reloads: { success: sum(reloads, { result: 'success' }), failure: sum(reloads, { result: 'failure' }) },
     },
@@ -212,7 +209,7 @@ export async function statusPageData(s: StatusPageSources): Promise<StatusPageDa
           since: h?.since ?? s.startedAt,
           state: v.state,
           weight: v.weight,
-          inFlight: inFlight.get(v.server) ?? 0,
+          inFlight: v.activeRequests,
           lastCheck: h?.lastCheck ?? null,
           checks: {
             success: sum(checks, { backend: b.name, server: address, result: LABEL.success }),

@@ -1,21 +1,48 @@
-import { type ResolvedConfig, type StatusResult, VERSION, type WorkerStatus } from '@rustlb/core';
+import { type AdminState, type StatusResult, VERSION, type WorkerStatus } from '@rustlb/core';
 import { METRIC, type MetricsJson } from '@rustlb/telemetry';
+import type { ConfigOwner } from './config-owner.js';
 import type { Fleet } from './fleet.js';
-import type { HealthRunner } from './health-runner.js';
+import type { HealthDetail, HealthRunner } from './health-runner.js';
 import type { MetricsHub, ProcessUsage } from './metrics-hub.js';
+import type { ServerTable } from './server-table.js';
 
+/** The parts a status report reads (`rustlb-ctl status`, the status page). */
 export interface StatusSources {
   readonly startedAt: number;
-  readonly configFile: string;
-  readonly generation: number;
-  readonly config: ResolvedConfig;
-  readonly ready: boolean;
-  readonly draining: boolean;
+  readonly owner: ConfigOwner;
   readonly fleet: Fleet;
   readonly hub: MetricsHub;
+  readonly table: ServerTable;
   readonly health: HealthRunner;
-  /** In-flight requests and sessions per server key, cluster-wide. */
-  readonly inFlight: ReadonlyMap<string, number>;
+  readonly ready: () => boolean;
+  readonly draining: () => boolean;
+}
+
+/** One server as status reports show it: the table's row with what the health runner found. */
+export interface ServerStatus extends HealthDetail {
+  readonly key: string;
+  readonly backend: string;
+  readonly address: string;
+  readonly weight: number;
+  readonly healthy: boolean;
+  readonly admin: AdminState;
+  readonly since: number;
+  readonly sinceReason: string | null;
+}
+
+/** Every server in the order of the configuration (DNS members in answer order). */
+export function serverStatus(table: ServerTable, health: HealthRunner): ServerStatus[] {
+  return table.rows().map(({ member, healthy, admin, since, sinceReason }) => ({
+    key: member.key,
+    backend: member.backend,
+    address: member.address,
+    weight: member.weight,
+    healthy,
+    admin,
+    since,
+    sinceReason,
+    ...(health.detail(member.key) ?? { lastError: null, lastCheck: null, passiveFailures: 0, activeFailures: 0 }),
+  }));
 }
 
 function describeExit(exit: { code: number | null; signal: string | null } | null): string | null {
@@ -46,15 +73,13 @@ export async function statusReport(
   collected?: { readonly metrics: MetricsJson; readonly usage: ReadonlyMap<number, ProcessUsage> },
 ): Promise<StatusResult> {
   const { metrics, usage } = collected ?? (await s.hub.snapshot());
-  const { fleet, config } = s;
-  // In the order of the config file (DNS members in answer order), not in the order they were first seen.
-  const order = new Map<string, number>();
-  for (const members of Object.values(s.health.topology().backends)) {
-    for (const [i, m] of members.entries()) order.set(m.key, i);
-  }
-  const servers = s.health.status().sort((x, y) => (order.get(x.key) ?? 0) - (order.get(y.key) ?? 0));
+  const { fleet, owner } = s;
+  const config = owner.current;
+  const servers = serverStatus(s.table, s.health);
+  // Read from the workers' reports of this very collection, for every backend.
+  const inFlight = fleet.inFlight();
   const live: WorkerStatus[] = fleet.live().map((r) => {
-    const figures = s.hub.figures(r);
+    const figures = r.report?.figures;
     const u = usage.get(r.pid);
     const slot = fleet.slotHealth(r.slot);
     return {
@@ -93,10 +118,10 @@ export async function statusReport(
     version: VERSION,
     pid: process.pid,
     uptimeSeconds: Math.round((Date.now() - s.startedAt) / 1000),
-    configFile: s.configFile,
-    generation: s.generation,
-    ready: s.ready,
-    draining: s.draining,
+    configFile: owner.file,
+    generation: owner.generation,
+    ready: s.ready(),
+    draining: s.draining(),
     workers: [...live, ...waiting].sort((a, b) => a.slot - b.slot),
     frontends: config.frontends.map((f) => ({
       name: f.name,
@@ -117,7 +142,7 @@ export async function statusReport(
           healthy: v.healthy,
           state: v.admin,
           weight: v.weight,
-          activeRequests: s.inFlight.get(v.key) ?? 0,
+          activeRequests: inFlight.get(v.key) ?? 0,
           lastCheck: v.lastCheck === null ? null : v.lastCheck.ok ? 'ok' : (v.lastCheck.reason ?? 'failed'),
           requests: total(metrics, METRIC.serverRequests, { backend: b.name, server: v.address }),
           passiveFailures: v.passiveFailures,

@@ -1,12 +1,15 @@
-import type { AdminState, ControlRequest, ReloadResult, StatusResult } from '@rustlb/core';
+import type { ControlRequest, StatusResult } from '@rustlb/core';
+import type { Reloads } from '../reload.js';
+import type { RollingRestart } from '../rolling-restart.js';
+import type { ServerTable } from '../server-table.js';
 
-/** What the control commands may ask of the running daemon. */
+/** The parts of the running daemon the control commands act on. */
 export interface ControlTarget {
-  reload(trigger: string): Promise<ReloadResult>;
+  readonly reloads: Reloads;
+  readonly rollingRestart: RollingRestart;
+  readonly servers: ServerTable;
+  /** `rustlb-ctl status`: measured now. */
   status(): Promise<StatusResult>;
-  /** Throws RLB_ERR_CONTROL_REFUSED for an unknown server. */
-  setServerState(server: string, state: AdminState): void;
-  restartWorkers(): Promise<RestartResult>;
 }
 
 export interface RestartResult {
