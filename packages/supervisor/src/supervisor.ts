@@ -18,7 +18,8 @@ import { Reloads } from './reload.js';
 import { RollingRestart } from './rolling-restart.js';
 import { ServerTable } from './server-table.js';
 import { ServerTablePush } from './server-table-push.js';
-import { startUp } from './startup.js';
+import { type ShutdownParts, shutDown } from './shutdown.js';
+import { type StartUpParts, startUp } from './startup.js';
 import { type StatusPageData, statusPageData } from './status-page.js';
 import { type StatusSources, statusReport } from './status-report.js';
 
@@ -40,6 +41,13 @@ export interface SupervisorOptions {
   readonly logFormat: LogFormat;
 }
 
+/** The parts of the primary, built once; start-up and shutdown take what they need of them. */
+interface Parts extends StartUpParts, ShutdownParts {
+  readonly hub: MetricsHub;
+  readonly connView: ConnView;
+  readonly rollingRestart: RollingRestart;
+}
+
 /** The status page polls about every second: one measurement serves every page polling within this. */
 const STATUS_PAGE_REUSE_MS = 250;
 
@@ -48,7 +56,7 @@ const STATUS_PAGE_REUSE_MS = 250;
  * and the admin HTTP server to them. It proxies nothing. Where things happen:
  *
  * - start-up: `startup.ts`; reload: `reload.ts`; rolling restart: `rolling-restart.ts`;
- *   `/livez` and `/readyz`: `readiness.ts`; shutdown: {@link shutdown} below;
+ *   `/livez` and `/readyz`: `readiness.ts`; shutdown: `shutdown.ts`;
  * - the workers and everything known of each: `fleet.ts`;
  * - the configuration in force and the file watch: `config-owner.ts`;
  * - the server table (members, health, drain/disable) and its push: `server-table.ts`,
@@ -56,33 +64,18 @@ const STATUS_PAGE_REUSE_MS = 250;
  * - metrics: `metrics-hub.ts`; status: `status-report.ts`, `status-page.ts`.
  */
 export class Supervisor {
-  readonly #o: SupervisorOptions;
   readonly #log: LogSink;
-  readonly #startedAt = Date.now();
-  readonly #phase = new Phase();
-  readonly #metrics = new PrimaryMetrics();
-  readonly #owner: ConfigOwner;
-  readonly #fleet: Fleet;
-  readonly #hub: MetricsHub;
-  readonly #connView: ConnView;
-  readonly #table = new ServerTable();
-  readonly #health: HealthRunner;
-  readonly #dns: DnsDiscovery;
-  readonly #readiness: Readiness;
-  readonly reloads: Reloads;
-  readonly #rollingRestart: RollingRestart;
-  readonly #admin: AdminHttp;
-  readonly #control: ControlServer;
+  readonly #p: Parts;
   /** One status page measurement shared by every page polling at the same moment. */
   #statusPage: { readonly at: number; readonly data: Promise<StatusPageData> } | null = null;
 
   constructor(options: SupervisorOptions) {
-    this.#o = options;
     this.#log = createLogger({ level: options.logLevel, format: options.logFormat, base: { role: 'primary' } });
     const logger = this.#log.logger;
+    const metrics = new PrimaryMetrics();
+    const phase = new Phase();
     const owner = new ConfigOwner(options.configFile, options.config, options.overrides, options.configText, options.filesDigest);
-    this.#owner = owner;
-    this.#fleet = new Fleet({
+    const fleet = new Fleet({
       count: options.workers,
       env: (slot) => ({
         RUSTLB_WORKER_SLOT: String(slot),
@@ -94,34 +87,51 @@ export class Supervisor {
       onMessage: (r, m) => this.#receive(r, m),
       onExit: (r, crashed) => this.#workerExited(r, crashed),
     });
-    const fleet = this.#fleet;
-    this.#hub = new MetricsHub(this.#metrics, fleet, () => new Set(this.#table.servers().map((s) => s.member.key)));
-    this.#connView = new ConnView(fleet);
-    this.#health = new HealthRunner(this.#metrics, this.#table);
-    new ServerTablePush(this.#table, logger, (topology) => fleet.broadcast({ kind: 'topology', topology }));
-    this.#dns = new DnsDiscovery(logger, this.#table);
-    this.#readiness = new Readiness(fleet, owner, this.#phase);
-    this.reloads = new Reloads({ owner, table: this.#table, dns: this.#dns, fleet, metrics: this.#metrics, logger, phase: this.#phase });
-    this.#rollingRestart = new RollingRestart(fleet, owner, this.#phase, logger);
-    const control: ControlTarget = {
-      reloads: this.reloads,
-      rollingRestart: this.#rollingRestart,
-      servers: this.#table,
-      status: () => statusReport(this.#statusSources()),
-    };
-    this.#admin = new AdminHttp(
+    const table = new ServerTable();
+    new ServerTablePush(table, logger, (topology) => fleet.broadcast({ kind: 'topology', topology }));
+    const dns = new DnsDiscovery(logger, table);
+    const reloads = new Reloads({ owner, table, dns, fleet, metrics, logger, phase });
+    const rollingRestart = new RollingRestart(fleet, owner, phase, logger);
+    const control: ControlTarget = { reloads, rollingRestart, servers: table, status: () => statusReport(this.#statusSources()) };
+    const readiness = new Readiness(fleet, owner, phase);
+    const hub = new MetricsHub(metrics, fleet, () => new Set(table.servers().map((s) => s.member.key)));
+    const admin = new AdminHttp(
       owner.current.global.metrics,
       {
-        liveness: () => this.#readiness.liveness(),
-        readiness: () => this.#readiness.readiness(),
-        scrape: () => this.#hub.scrape(),
+        liveness: () => readiness.liveness(),
+        readiness: () => readiness.readiness(),
+        scrape: () => hub.scrape(),
         statusSettings: () => owner.current.global.statusPage,
         statusData: () => this.#statusPageData(),
         statusAction: (action: StatusAction, server: string) => runCommand(control, { id: 0, command: action, server }),
       },
       logger,
     );
-    this.#control = new ControlServer(owner.current.global.adminSocket, control, logger);
+    this.#p = {
+      owner,
+      fleet,
+      table,
+      dns,
+      reloads,
+      rollingRestart,
+      readiness,
+      hub,
+      admin,
+      metrics,
+      logger,
+      phase,
+      health: new HealthRunner(metrics, table),
+      connView: new ConnView(fleet),
+      control: new ControlServer(owner.current.global.adminSocket, control, logger),
+      startedAt: Date.now(),
+      workerEntry: options.workerEntry,
+      watch: options.watch,
+    };
+  }
+
+  /** SIGHUP and the file watch end here; `rustlb-ctl reload` too, through the control socket. */
+  get reloads(): Reloads {
+    return this.#p.reloads;
   }
 
   /** Logs why the process cannot go on (start-up failure, failed shutdown). */
@@ -136,21 +146,19 @@ export class Supervisor {
 
   /** Starts everything (`startup.ts`); throws RLB_ERR_BIND (exit 1) when an address cannot be used. */
   start(): Promise<void> {
-    return startUp({
-      owner: this.#owner,
-      fleet: this.#fleet,
-      table: this.#table,
-      dns: this.#dns,
-      admin: this.#admin,
-      control: this.#control,
-      readiness: this.#readiness,
-      reloads: this.reloads,
-      metrics: this.#metrics,
-      logger: this.#log.logger,
-      phase: this.#phase,
-      workerEntry: this.#o.workerEntry,
-      watch: this.#o.watch,
-    });
+    return startUp(this.#p);
+  }
+
+  /** SIGTERM/SIGINT (`shutdown.ts`): resolves when all is down. */
+  shutdown(signal: string): Promise<void> {
+    return shutDown(this.#p, signal);
+  }
+
+  /** Second Ctrl-C. */
+  forceStop(): void {
+    this.#p.fleet.killAll();
+    this.#p.control.close();
+    this.#log.logger.warn('forced exit');
   }
 
   // ---- workers ------------------------------------------------------------------------
@@ -158,13 +166,13 @@ export class Supervisor {
   /** Worker messages by kind; the compiler checks every kind has a handler. */
   readonly #handlers: Handlers<ToPrimary, [record: WorkerRecord]> = {
     hello: (_m, r) => {
-      if (r.state === 'draining') return;
-      this.#fleet.send(r, { kind: 'config', generation: this.#owner.generation, config: this.#owner.current, topology: this.#table.topology() });
+      const { fleet, owner, table } = this.#p;
+      if (r.state !== 'draining') fleet.send(r, { kind: 'config', generation: owner.generation, config: owner.current, topology: table.topology() });
     },
-    'config-applied': (m, r) => this.#fleet.applied(r, m),
-    passive: (m) => this.#health.passive(m),
-    'conn-counts': (m, r) => this.#connView.report(r, m.counts),
-    metrics: (m, r) => this.#hub.reply(r, m),
+    'config-applied': (m, r) => this.#p.fleet.applied(r, m),
+    passive: (m) => this.#p.health.passive(m),
+    'conn-counts': (m, r) => this.#p.connView.report(r, m.counts),
+    metrics: (m, r) => this.#p.hub.reply(r, m),
     // The exit that follows is what counts.
     drained: () => {},
   };
@@ -179,9 +187,9 @@ export class Supervisor {
   }
 
   #workerExited(record: WorkerRecord, crashed: boolean): void {
-    if (crashed) this.#metrics.workerRestarts.inc();
-    this.#hub.retire(record);
-    if (this.#fleet.live().length === 0 && this.#phase.now === 'running') {
+    if (crashed) this.#p.metrics.workerRestarts.inc();
+    this.#p.hub.retire(record);
+    if (this.#p.fleet.live().length === 0 && this.#p.phase.now === 'running') {
       this.#log.logger.error('no worker is alive: traffic is not being served until one respawns');
     }
   }
@@ -189,56 +197,17 @@ export class Supervisor {
   // ---- status -------------------------------------------------------------------------
 
   #statusSources(): StatusSources {
-    return {
-      startedAt: this.#startedAt,
-      owner: this.#owner,
-      fleet: this.#fleet,
-      hub: this.#hub,
-      table: this.#table,
-      health: this.#health,
-      ready: () => this.#readiness.ready(),
-      draining: () => this.#phase.now === 'draining',
-    };
+    const { startedAt, owner, fleet, hub, table, health, readiness, phase } = this.#p;
+    return { startedAt, owner, fleet, hub, table, health, ready: () => readiness.ready(), draining: () => phase.now === 'draining' };
   }
 
   /** `/status.json`: measured at most once per 250 ms, however many pages poll. */
   #statusPageData(): Promise<StatusPageData> {
     const now = Date.now();
     if (this.#statusPage !== null && now - this.#statusPage.at < STATUS_PAGE_REUSE_MS) return this.#statusPage.data;
-    const { statusPage } = this.#owner.current.global;
-    const data = statusPageData({ ...this.#statusSources(), lastReload: this.reloads.last, actions: statusPage.actions && statusPage.token !== null });
+    const { statusPage } = this.#p.owner.current.global;
+    const data = statusPageData({ ...this.#statusSources(), lastReload: this.#p.reloads.last, actions: statusPage.actions && statusPage.token !== null });
     this.#statusPage = { at: now, data };
     return data;
-  }
-
-  // ---- shutdown -----------------------------------------------------------------------
-
-  /**
-   * SIGTERM/SIGINT: /readyz fails at once; workers keep accepting for shutdown_delay
-   * with `Connection: close` on every response, then stop; in-flight work has
-   * shutdown_timeout more; then whatever is left is killed. Resolves when all is down.
-   */
-  async shutdown(signal: string): Promise<void> {
-    if (this.#phase.shuttingDown) return;
-    const { shutdownDelayMs, shutdownTimeoutMs } = this.#owner.current.global;
-    this.#phase.draining();
-    const logger = this.#log.logger;
-    logger.info({ signal, shutdownDelayMs, shutdownTimeoutMs }, 'shutting down: draining workers');
-    await this.#owner.stopWatching();
-    this.#dns.stop();
-    this.#health.stop();
-    await this.#fleet.stop(shutdownDelayMs, shutdownTimeoutMs);
-    this.#phase.stopped();
-    this.#admin.close();
-    this.#control.close();
-    this.#readiness.stop();
-    logger.info({ uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000) }, 'rustlb stopped');
-  }
-
-  /** Second Ctrl-C. */
-  forceStop(): void {
-    this.#fleet.killAll();
-    this.#control.close();
-    this.#log.logger.warn('forced exit');
   }
 }
