@@ -4,7 +4,19 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { IpHash } from '@rustlb/balancer';
-import { freePorts, type HttpUpstream, RustlbProcess, startHttpUpstream, startTcpUpstream, type TcpUpstream, waitFor } from '@rustlb/testkit';
+import {
+  backend,
+  freePorts,
+  frontend,
+  type HttpUpstream,
+  lbConfig,
+  RustlbProcess,
+  startHttpUpstream,
+  startTcpUpstream,
+  type TcpUpstream,
+  tcpFrontend,
+  waitFor,
+} from '@rustlb/testkit';
 
 // The balancing algorithms against the real bin/rustlb with two workers and real
 // upstreams. Which worker takes a connection is up to the kernel (the workers share the
@@ -33,12 +45,12 @@ before(async () => {
     port[name] = ports[i] as number;
   });
   const dead = `127.0.0.1:${deadPort}`;
-  const http = (name: string, backend: string, algorithm: string) => ({ name, listen: `127.0.0.1:${port[name]}`, protocol: 'http', backend, algorithm });
+  const http = (name: string, backend: string, algorithm: string) => frontend(name, port[name] as number, backend, { algorithm });
   lb = await RustlbProcess.start({
     workers: 2,
     // The tests rely on the kernel handing connections to whichever worker accepts.
     env: { NODE_CLUSTER_SCHED_POLICY: 'none' },
-    config: {
+    config: lbConfig({
       frontends: [
         http('rr', 'rr', 'round_robin'),
         http('wt', 'wt', 'weighted'),
@@ -48,24 +60,21 @@ before(async () => {
         http('f_wt', 'flaky', 'weighted'),
         http('f_lc', 'flaky', 'least_connections'),
         http('f_ip', 'flaky', 'ip_hash'),
-        { name: 'f_tcp', listen: `127.0.0.1:${port.f_tcp}`, protocol: 'tcp', backend: 'flaky_tcp', algorithm: 'ip_hash' },
+        tcpFrontend('f_tcp', port.f_tcp as number, 'flaky_tcp', { algorithm: 'ip_hash' }),
       ],
       backends: [
-        { name: 'rr', servers: [{ address: a.address }, { address: b.address }, { address: c.address }] },
-        {
-          name: 'wt',
-          servers: [
-            { address: a.address, weight: 5 },
-            { address: b.address, weight: 3 },
-            { address: c.address, weight: 2 },
-          ],
-        },
-        { name: 'lc', servers: [{ address: a.address }, { address: b.address }] },
-        { name: 'ip', servers: [{ address: a.address }, { address: b.address }, { address: c.address }] },
-        { name: 'flaky', servers: [{ address: a.address }, { address: dead }, { address: b.address }], health_check: KEEP_UP },
-        { name: 'flaky_tcp', servers: [{ address: dead }, { address: echo.address }], health_check: KEEP_UP },
+        backend('rr', [a.address, b.address, c.address]),
+        backend('wt', [
+          { address: a.address, weight: 5 },
+          { address: b.address, weight: 3 },
+          { address: c.address, weight: 2 },
+        ]),
+        backend('lc', [a.address, b.address]),
+        backend('ip', [a.address, b.address, c.address]),
+        backend('flaky', [a.address, dead, b.address], { health_check: KEEP_UP }),
+        backend('flaky_tcp', [dead, echo.address], { health_check: KEEP_UP }),
       ],
-    },
+    }),
   });
 });
 

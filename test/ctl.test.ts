@@ -4,17 +4,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  backend,
   controlExchange,
   freePort,
   freePorts,
+  frontend,
   get,
   type HttpUpstream,
+  httpCheck,
+  lbConfig,
   RustlbProcess,
   runCtl,
   startDnsServer,
   startHttpUpstream,
   startRustlbAt,
+  tcpFrontend,
   waitFor,
+  webPool,
 } from '@rustlb/testkit';
 import { alive } from './support/worker-fixture.js';
 
@@ -40,17 +46,11 @@ after(async () => {
 });
 
 function config(header = 'one', servers = [a.address, b.address]): Record<string, unknown> {
-  return {
+  return webPool(port, servers, {
     global: { access_log: false },
-    frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool', http: { response_headers: { 'X-Config': header } } }],
-    backends: [
-      {
-        name: 'pool',
-        servers: servers.map((address) => ({ address })),
-        health_check: { type: 'http', path: '/health', interval: '200ms', timeout: '150ms' },
-      },
-    ],
-  };
+    frontend: { http: { response_headers: { 'X-Config': header } } },
+    backend: { health_check: httpCheck({ interval: '200ms', timeout: '150ms' }) },
+  });
 }
 
 async function served(n: number): Promise<string[]> {
@@ -115,21 +115,16 @@ describe('commands', () => {
     const up = await startHttpUpstream('counted');
     const [webPort, tcpPort, deadPort] = await freePorts(3);
     const counted = await RustlbProcess.start({
-      config: {
+      config: lbConfig({
         global: { access_log: false },
-        frontends: [
-          { name: 'site', listen: `127.0.0.1:${webPort}`, protocol: 'http', backend: 'pair' },
-          { name: 'raw', listen: `127.0.0.1:${tcpPort}`, protocol: 'tcp', backend: 'pair' },
-        ],
+        frontends: [frontend('site', webPort, 'pair'), tcpFrontend('raw', tcpPort, 'pair')],
         backends: [
-          {
-            name: 'pair',
-            servers: [{ address: up.address }, { address: `127.0.0.1:${deadPort}` }],
+          backend('pair', [up.address, `127.0.0.1:${deadPort}`], {
             // The first probe comes within a second of the start, the next an hour later.
             health_check: { type: 'tcp', interval: '1h', timeout: '150ms', unhealthy_threshold: 3 },
-          },
+          }),
         ],
-      },
+      }),
       args: ['--no-watch'],
     });
     try {
@@ -384,14 +379,7 @@ describe('the socket across runs', () => {
     metricsPort = await freePort();
     lbPort = await freePort();
     // No admin.socket: the default, derived from the config file's path.
-    writeFileSync(
-      file,
-      JSON.stringify({
-        global: { metrics: { address: `127.0.0.1:${metricsPort}` } },
-        frontends: [{ name: 'web', listen: `127.0.0.1:${lbPort}`, protocol: 'http', backend: 'pool' }],
-        backends: [{ name: 'pool', servers: [{ address: a.address }] }],
-      }),
-    );
+    writeFileSync(file, JSON.stringify(webPool(lbPort, [a.address], { global: { metrics: { address: `127.0.0.1:${metricsPort}` } } })));
   });
 
   after(() => {
@@ -412,11 +400,7 @@ describe('the socket across runs', () => {
       const clashFile = join(dir, 'clash.yaml');
       writeFileSync(
         clashFile,
-        JSON.stringify({
-          global: { metrics: { address: `127.0.0.1:${await freePort()}` }, admin: { socket } },
-          frontends: [{ name: 'web', listen: `127.0.0.1:${await freePort()}`, protocol: 'http', backend: 'pool' }],
-          backends: [{ name: 'pool', servers: [{ address: a.address }] }],
-        }),
+        JSON.stringify(webPool(await freePort(), [a.address], { global: { metrics: { address: `127.0.0.1:${await freePort()}` }, admin: { socket } } })),
       );
       const clash = await startRustlbAt({ configFile: clashFile, dir, metricsPort: 0, socket, waitReady: false, args: ['--no-watch'] });
       const clashExit = await clash.exited;
@@ -438,11 +422,9 @@ describe('the socket across runs', () => {
       const wrongFile = join(dir, 'wrong.yaml');
       writeFileSync(
         wrongFile,
-        JSON.stringify({
-          global: { metrics: { address: `127.0.0.1:${await freePort()}` }, admin: { socket: inTheWay } },
-          frontends: [{ name: 'web', listen: `127.0.0.1:${await freePort()}`, protocol: 'http', backend: 'pool' }],
-          backends: [{ name: 'pool', servers: [{ address: a.address }] }],
-        }),
+        JSON.stringify(
+          webPool(await freePort(), [a.address], { global: { metrics: { address: `127.0.0.1:${await freePort()}` }, admin: { socket: inTheWay } } }),
+        ),
       );
       const refused = await startRustlbAt({ configFile: wrongFile, dir, metricsPort: 0, socket: inTheWay, waitReady: false, args: ['--no-watch'] });
       assert.equal((await refused.exited).code, 1);
@@ -506,11 +488,11 @@ describe('runtime state of addresses found by DNS', () => {
     const dns = await startDnsServer();
     dns.set(NAME, ['127.0.0.1']);
     const dnsPort = await freePort();
-    const withName = (named: boolean): Record<string, unknown> => ({
-      global: { access_log: false, resolvers: [dns.address] },
-      frontends: [{ name: 'web', listen: `127.0.0.1:${dnsPort}`, protocol: 'http', backend: 'pool' }],
-      backends: [{ name: 'pool', resolve_interval: '200ms', servers: [...(named ? [{ address: `${NAME}:${a.port}` }] : []), { address: b.address }] }],
-    });
+    const withName = (named: boolean): Record<string, unknown> =>
+      webPool(dnsPort, [...(named ? [`${NAME}:${a.port}`] : []), b.address], {
+        global: { access_log: false, resolvers: [dns.address] },
+        backend: { resolve_interval: '200ms' },
+      });
     const d = await RustlbProcess.start({ config: withName(true), args: ['--no-watch'] });
     try {
       const server = `pool/127.0.0.1:${a.port}`;

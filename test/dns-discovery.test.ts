@@ -2,7 +2,22 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { type DnsServer, freePort, get, HttpUpstream, type LogLine, metricValue, RustlbProcess, startDnsServer, waitFor } from '@rustlb/testkit';
+import {
+  backend,
+  type DnsServer,
+  freePort,
+  frontend,
+  get,
+  HttpUpstream,
+  httpCheck,
+  type LogLine,
+  lbConfig,
+  metricValue,
+  RustlbProcess,
+  startDnsServer,
+  tcpFrontend,
+  waitFor,
+} from '@rustlb/testkit';
 
 // Distinct servers on one port: any 127.0.0.0/8 address is the loopback on Linux.
 const NAME = 'web.rustlb.test';
@@ -101,21 +116,16 @@ before(async () => {
   port = await startUpstreams();
   [httpPort, tcpPort] = [await freePort(), await freePort()];
   lb = await RustlbProcess.start({
-    config: {
+    config: lbConfig({
       global: { resolvers: [dns.address] },
-      frontends: [
-        { name: 'web', listen: `127.0.0.1:${httpPort}`, protocol: 'http', backend: 'pool' },
-        { name: 'raw', listen: `127.0.0.1:${tcpPort}`, protocol: 'tcp', backend: 'pool' },
-      ],
+      frontends: [frontend('web', httpPort, 'pool'), tcpFrontend('raw', tcpPort, 'pool')],
       backends: [
-        {
-          name: 'pool',
-          servers: [{ address: `${NAME}:${port}` }],
+        backend('pool', [`${NAME}:${port}`], {
           resolve_interval: '300ms',
-          health_check: { type: 'http', path: '/health', interval: '300ms', timeout: '2s', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '1s' },
-        },
+          health_check: httpCheck({ interval: '300ms', timeout: '2s', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '1s' }),
+        }),
       ],
-    },
+    }),
     workers: 2,
     waitReady: false,
   });

@@ -9,7 +9,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CONTROL_COMMANDS, ERROR_CODES } from '@rustlb/core';
-import { freePort, get, type HttpUpstream, ROOT, RustlbProcess, runRustlb, startHttpUpstream, TestPki } from '@rustlb/testkit';
+import {
+  backend,
+  freePort,
+  frontend,
+  get,
+  type HttpUpstream,
+  httpCheck,
+  lbConfig,
+  ROOT,
+  RustlbProcess,
+  runRustlb,
+  startHttpUpstream,
+  TestPki,
+} from '@rustlb/testkit';
 import { parse } from 'yaml';
 import { run } from './pack-helper.js';
 
@@ -164,12 +177,10 @@ describe('docs/metrics.md', () => {
     upstream = await startHttpUpstream('metrics-doc');
     port = await freePort();
     lb = await RustlbProcess.start({
-      config: {
-        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'app' }],
-        backends: [
-          { name: 'app', servers: [{ address: upstream.address }], health_check: { type: 'http', path: '/health', interval: '200ms', timeout: '100ms' } },
-        ],
-      },
+      config: lbConfig({
+        frontends: [frontend('web', port, 'app')],
+        backends: [backend('app', [upstream.address], { health_check: httpCheck({ interval: '200ms', timeout: '100ms' }) })],
+      }),
     });
   });
 

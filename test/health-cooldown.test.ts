@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
-import { freePort, type HttpUpstream, type LogLine, metricValue, TaggedLoad, taggedSentAt, waitFor } from '@rustlb/testkit';
+import { freePort, type HttpUpstream, httpCheck, type LogLine, metricValue, TaggedLoad, taggedSentAt, waitFor, webPool } from '@rustlb/testkit';
 import { perTest } from './support/per-test.js';
 
 const { upstream, rustlb, cleanup } = perTest();
@@ -23,24 +23,11 @@ test('/health at 503: out of rotation within the thresholds, back after the cool
   const interval = 400;
   const cooldown = 3000;
   const lb = await rustlb(
-    {
-      frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-      backends: [
-        {
-          name: 'pool',
-          servers: [{ address: a.address }, { address: b.address }],
-          health_check: {
-            type: 'http',
-            path: '/health',
-            interval: `${interval}ms`,
-            timeout: '2s',
-            unhealthy_threshold: 3,
-            healthy_threshold: 2,
-            cooldown: `${cooldown}ms`,
-          },
-        },
-      ],
-    },
+    webPool(port, [a.address, b.address], {
+      backend: {
+        health_check: httpCheck({ interval: `${interval}ms`, timeout: '2s', unhealthy_threshold: 3, healthy_threshold: 2, cooldown: `${cooldown}ms` }),
+      },
+    }),
     2,
   );
   // When each tagged request reached A (by its send time).

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { freePort, get, type LogLine, metricValue, startTcpUpstream, waitFor } from '@rustlb/testkit';
+import { backend, freePort, frontend, get, type LogLine, lbConfig, metricValue, startTcpUpstream, tcpFrontend, waitFor } from '@rustlb/testkit';
 import { perTest } from './support/per-test.js';
 
 const { upstream, rustlb, cleanup } = perTest();
@@ -16,11 +16,11 @@ test('a backend without health_check gets tcp checks with health_check_defaults'
   const h = await upstream('h');
   const port = await freePort();
   const lb = await rustlb(
-    {
+    lbConfig({
       health_check_defaults: { interval: '300ms', timeout: '200ms', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '1s' },
-      frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'tcp', backend: 'plain' }],
-      backends: [{ name: 'plain', servers: [{ address: t.address }, { address: h.address }] }],
-    },
+      frontends: [tcpFrontend('web', port, 'plain')],
+      backends: [backend('plain', [t.address, h.address])],
+    }),
     2,
   );
   // Connections arrive with no client traffic at all: TCP connects, at the defaults' pace.
@@ -46,13 +46,7 @@ test('with no health settings at all, a tcp check with the built-in defaults run
   let connections = 0;
   h.server.on('connection', () => connections++);
   const port = await freePort();
-  const lb = await rustlb(
-    {
-      frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'plain' }],
-      backends: [{ name: 'plain', servers: [{ address: h.address }] }],
-    },
-    1,
-  );
+  const lb = await rustlb(lbConfig({ frontends: [frontend('web', port, 'plain')], backends: [backend('plain', [h.address])] }), 1);
   // The first probe comes within 10% of the 10 s interval (at most 1 s) of the start.
   await waitFor(async () => metricValue(await lb.metrics(), 'rustlb_health_checks_total', { server: h.address, result: 'Success' }) === 1, 'first probe');
   assert.equal(connections, 1);

@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
+  backend,
   freePort,
+  frontend,
   get,
   type HttpUpstream,
+  httpCheck,
+  lbConfig,
   metricValue,
   RustlbProcess,
   raw,
   startHttpUpstream,
   startTcpUpstream,
   type TcpUpstream,
+  tcpFrontend,
   waitFor,
 } from '@rustlb/testkit';
 
@@ -29,18 +34,15 @@ before(async () => {
   [httpPort, tcpPort] = [await freePort(), await freePort()];
   const check = { interval: '300ms', timeout: '250ms', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '1h' };
   lb = await RustlbProcess.start({
-    config: {
-      frontends: [
-        { name: 'web', listen: `127.0.0.1:${httpPort}`, protocol: 'http', backend: 'pool' },
-        { name: 'raw', listen: `127.0.0.1:${tcpPort}`, protocol: 'tcp', backend: 'echo' },
-      ],
+    config: lbConfig({
+      frontends: [frontend('web', httpPort, 'pool'), tcpFrontend('raw', tcpPort, 'echo')],
       backends: [
-        { name: 'pool', servers: [{ address: a.address }, { address: b.address }], health_check: { type: 'http', path: '/health', ...check } },
+        backend('pool', [a.address, b.address], { health_check: httpCheck(check) }),
         // An echo server checked over HTTP fails its checks while it accepts connections:
         // if rustlb connected to it anyway, the client would get its bytes back.
-        { name: 'echo', servers: [{ address: echo.address }], health_check: { type: 'http', path: '/health', ...check } },
+        backend('echo', [echo.address], { health_check: httpCheck(check) }),
       ],
-    },
+    }),
     workers: 2,
     waitReady: false,
   });

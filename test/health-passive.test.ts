@@ -1,28 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Blackhole, freePort, httpLoad, metricValue, waitFor } from '@rustlb/testkit';
+import { Blackhole, freePort, httpCheck, httpLoad, metricValue, waitFor, webPool } from '@rustlb/testkit';
 import { perTest } from './support/per-test.js';
 
 const { upstream, rustlb, cleanup } = perTest();
-
-function pool(
-  port: number,
-  servers: readonly { readonly address: string }[],
-  healthCheck: Record<string, unknown>,
-  http?: Record<string, unknown>,
-): Record<string, unknown> {
-  return {
-    frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool', ...(http === undefined ? {} : { http }) }],
-    backends: [{ name: 'pool', servers: servers.map((s) => ({ address: s.address })), health_check: healthCheck }],
-  };
-}
 
 test('a killed upstream is found by passive checks alone, and no client sees an error', async () => {
   const a = await upstream('a');
   const b = await upstream('b');
   const port = await freePort();
   // An hour between probes: only the one at start runs during the test.
-  const lb = await rustlb(pool(port, [a, b], { type: 'http', path: '/health', interval: '1h', timeout: '1s', unhealthy_threshold: 3, cooldown: '1h' }), 2);
+  const lb = await rustlb(
+    webPool(port, [a.address, b.address], { backend: { health_check: httpCheck({ interval: '1h', timeout: '1s', unhealthy_threshold: 3, cooldown: '1h' }) } }),
+    2,
+  );
   const address = a.address;
   await waitFor(async () => metricValue(await lb.metrics(), 'rustlb_health_checks_total', { server: address }) === 1, 'the probe at start');
   const fresh = httpLoad('fresh', port, { concurrency: 2, keepAlive: false });
@@ -53,7 +44,10 @@ test('connect timeouts on real traffic reach the primary and take the server out
   // Active checks effectively off: an hour between probes, and the one at start waits on the
   // black hole for up to an hour, so it never fails during the test.
   const lb = await rustlb(
-    pool(port, [hole, good], { type: 'tcp', interval: '1h', timeout: '1h', unhealthy_threshold: 2, cooldown: '1h' }, { timeouts: { connect: '300ms' } }),
+    webPool(port, [hole.address, good.address], {
+      frontend: { http: { timeouts: { connect: '300ms' } } },
+      backend: { health_check: { type: 'tcp', interval: '1h', timeout: '1h', unhealthy_threshold: 2, cooldown: '1h' } },
+    }),
     2,
   );
   const load = httpLoad('fresh', port, { concurrency: 2, keepAlive: false });
@@ -80,12 +74,10 @@ test('upstream response timeouts on real traffic reach the primary and take the 
   slow.handler = () => {};
   const port = await freePort();
   const lb = await rustlb(
-    pool(
-      port,
-      [slow, good],
-      { type: 'http', path: '/health', interval: '1h', timeout: '1s', unhealthy_threshold: 2, cooldown: '1h' },
-      { timeouts: { response: '300ms' } },
-    ),
+    webPool(port, [slow.address, good.address], {
+      frontend: { http: { timeouts: { response: '300ms' } } },
+      backend: { health_check: httpCheck({ interval: '1h', timeout: '1s', unhealthy_threshold: 2, cooldown: '1h' }) },
+    }),
     2,
   );
   await waitFor(async () => metricValue(await lb.metrics(), 'rustlb_health_checks_total', { server: slow.address }) === 1, 'the probe at start');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { freePort, type HttpUpstream, waitFor } from '@rustlb/testkit';
+import { freePort, type HttpUpstream, httpCheck, waitFor, webPool } from '@rustlb/testkit';
 import { perTest } from './support/per-test.js';
 
 const { upstream, rustlb } = perTest();
@@ -8,10 +8,8 @@ const { upstream, rustlb } = perTest();
 test('one probe per server per interval, whatever the number of workers', async () => {
   const one = await upstream('one');
   const four = await upstream('four');
-  const config = (u: HttpUpstream, port: number) => ({
-    frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-    backends: [{ name: 'pool', servers: [{ address: u.address }], health_check: { type: 'http', path: '/health', interval: '200ms', timeout: '150ms' } }],
-  });
+  const config = (u: HttpUpstream, port: number) =>
+    webPool(port, [u.address], { backend: { health_check: httpCheck({ interval: '200ms', timeout: '150ms' }) } });
   // Both run over the same stretch of time, so any load on the machine affects both alike.
   await Promise.all([rustlb(config(one, await freePort()), 1), rustlb(config(four, await freePort()), 4)]);
   const start = { one: one.healthChecks, four: four.healthChecks, at: Date.now() };

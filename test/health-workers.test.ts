@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { freePort, type HttpUpstream, type LogLine, TaggedLoad, taggedSentAt, waitFor } from '@rustlb/testkit';
+import { freePort, httpCheck, type LogLine, TaggedLoad, taggedSentAt, waitFor, webPool } from '@rustlb/testkit';
 import { perTest } from './support/per-test.js';
 
 const { upstream, rustlb, cleanup } = perTest();
-
-function pool(port: number, servers: readonly HttpUpstream[], healthCheck: Record<string, unknown>): Record<string, unknown> {
-  return {
-    frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-    backends: [{ name: 'pool', servers: servers.map((s) => ({ address: s.address })), health_check: healthCheck }],
-  };
-}
 
 const isHttpAccess = (l: LogLine) => l.msg === 'http request' && typeof l.path === 'string';
 
@@ -18,7 +11,12 @@ test('four workers agree: once the transition is logged, no request from any wor
   const a = await upstream('a');
   const b = await upstream('b');
   const port = await freePort();
-  const lb = await rustlb(pool(port, [a, b], { type: 'http', path: '/health', interval: '300ms', timeout: '2s', unhealthy_threshold: 2, cooldown: '1h' }), 4);
+  const lb = await rustlb(
+    webPool(port, [a.address, b.address], {
+      backend: { health_check: httpCheck({ interval: '300ms', timeout: '2s', unhealthy_threshold: 2, cooldown: '1h' }) },
+    }),
+    4,
+  );
   const load = new TaggedLoad(port, 4);
   cleanup(() => load.stop());
   const servedBy = (since: number) => {
@@ -69,7 +67,12 @@ test('a worker that restarts gets the current health view before its first conne
   const b = await upstream('b');
   a.healthStatus = 503;
   const port = await freePort();
-  const lb = await rustlb(pool(port, [a, b], { type: 'http', path: '/health', interval: '300ms', timeout: '2s', unhealthy_threshold: 2, cooldown: '1h' }), 2);
+  const lb = await rustlb(
+    webPool(port, [a.address, b.address], {
+      backend: { health_check: httpCheck({ interval: '300ms', timeout: '2s', unhealthy_threshold: 2, cooldown: '1h' }) },
+    }),
+    2,
+  );
   await lb.waitForLog((l) => l.msg === 'server is unhealthy' && l.server === a.address, 'A unhealthy', 15_000);
   // Load runs from before the kill, so the replacement's very first connections are measured.
   const load = new TaggedLoad(port, 4);

@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { after, before, test } from 'node:test';
-import { freePorts, metricValue, RustlbProcess, waitFor, writeRepeated } from '@rustlb/testkit';
+import { backend, freePorts, frontend, lbConfig, metricValue, RustlbProcess, waitFor, writeRepeated } from '@rustlb/testkit';
 
 const KIB = 1024;
 const chunk = Buffer.alloc(64 * KIB, 97);
@@ -68,25 +68,19 @@ before(async () => {
   const failingPort = (failing.address() as { port: number }).port;
   [fe, failingFe] = await freePorts(2);
   lb = await RustlbProcess.start({
-    config: {
+    config: lbConfig({
       global: { access_log: false },
       frontends: [
-        {
-          name: 'web',
-          listen: `127.0.0.1:${fe}`,
-          protocol: 'http',
-          backend: 'app',
-          // Pooled upstream connections close soon when idle, so descriptors settle quickly.
-          http: { timeouts: { client_stall: '1s', upstream_idle: '300ms' } },
-        },
-        { name: 'failing', listen: `127.0.0.1:${failingFe}`, protocol: 'http', backend: 'failing', http: { timeouts: { response: '500ms' } } },
+        // Pooled upstream connections close soon when idle, so descriptors settle quickly.
+        frontend('web', fe, 'app', { http: { timeouts: { client_stall: '1s', upstream_idle: '300ms' } } }),
+        frontend('failing', failingFe, 'failing', { http: { timeouts: { response: '500ms' } } }),
       ],
       backends: [
-        { name: 'app', servers: [{ address: `127.0.0.1:${port}` }], health_check: { interval: '1h' } },
+        backend('app', [`127.0.0.1:${port}`], { health_check: { interval: '1h' } }),
         // Failures must not take the one server out: the test is about what each leaves behind.
-        { name: 'failing', servers: [{ address: `127.0.0.1:${failingPort}` }], health_check: { interval: '1h', unhealthy_threshold: 100000 } },
+        backend('failing', [`127.0.0.1:${failingPort}`], { health_check: { interval: '1h', unhealthy_threshold: 100000 } }),
       ],
-    },
+    }),
   });
 });
 

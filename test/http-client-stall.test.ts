@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { freePorts, RawConnection, RustlbProcess, waitFor, writeRepeated } from '@rustlb/testkit';
+import { backend, freePorts, frontend, lbConfig, RawConnection, RustlbProcess, waitFor, writeRepeated } from '@rustlb/testkit';
 
 const MIB = 1024 * 1024;
 const block = Buffer.alloc(MIB, 97);
@@ -64,11 +64,11 @@ before(async () => {
   const address = upstream.address() as { port: number };
   [fe] = await freePorts(1);
   lb = await RustlbProcess.start({
-    config: {
+    config: lbConfig({
       global: { workers: 1 },
-      frontends: [{ name: 'web', listen: `127.0.0.1:${fe}`, protocol: 'http', backend: 'app', http: { timeouts: { client_stall: '1s' } } }],
-      backends: [{ name: 'app', servers: [{ address: `127.0.0.1:${address.port}` }], health_check: { interval: '1h' } }],
-    },
+      frontends: [frontend('web', fe, 'app', { http: { timeouts: { client_stall: '1s' } } })],
+      backends: [backend('app', [`127.0.0.1:${address.port}`], { health_check: { interval: '1h' } })],
+    }),
   });
 });
 

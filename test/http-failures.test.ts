@@ -5,8 +5,12 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   Blackhole,
+  backend,
   freePorts,
+  frontend,
   type HttpUpstream,
+  lbConfig,
+  QUIET_CHECK,
   RawConnection,
   type RawHttpUpstream,
   RustlbProcess,
@@ -28,7 +32,7 @@ let refusedA: number;
 let refusedB: number;
 
 /** Backends whose servers must stay in rotation however often they fail (the test is about one request). */
-const STAY_UP = { interval: '1h', unhealthy_threshold: 1000 };
+const STAY_UP = { health_check: QUIET_CHECK };
 
 before(async () => {
   good = await startHttpUpstream('good');
@@ -40,41 +44,30 @@ before(async () => {
   [refusedA, refusedB] = ports;
   const [, , retry, cto, refused, ctoOnly, slowFe, availFe, rawFe, rawThenGood] = ports;
   fe = { retry, cto, refused, ctoOnly, slow: slowFe, avail: availFe, raw: rawFe, rawThenGood };
-  const http = (name: string, port: number, backend: string, extra: Record<string, unknown> = {}) => ({
-    name,
-    listen: `127.0.0.1:${port}`,
-    protocol: 'http',
-    backend,
-    ...extra,
-  });
   lb = await RustlbProcess.start({
-    config: {
+    config: lbConfig({
       global: { access_log: false },
       frontends: [
-        http('retry', retry, 'mixed'),
-        http('cto', cto, 'holed', { http: { timeouts: { connect: '300ms' } } }),
-        http('refused', refused, 'refused'),
-        http('ctoOnly', ctoOnly, 'hole', { http: { timeouts: { connect: '300ms' } } }),
-        http('slow', slowFe, 'slow', { http: { timeouts: { response: '400ms' } } }),
-        http('avail', availFe, 'avail'),
-        http('raw', rawFe, 'raw'),
-        http('rawThenGood', rawThenGood, 'rawThenGood'),
+        frontend('retry', retry, 'mixed'),
+        frontend('cto', cto, 'holed', { http: { timeouts: { connect: '300ms' } } }),
+        frontend('refused', refused, 'refused'),
+        frontend('ctoOnly', ctoOnly, 'hole', { http: { timeouts: { connect: '300ms' } } }),
+        frontend('slow', slowFe, 'slow', { http: { timeouts: { response: '400ms' } } }),
+        frontend('avail', availFe, 'avail'),
+        frontend('raw', rawFe, 'raw'),
+        frontend('rawThenGood', rawThenGood, 'rawThenGood'),
       ],
       backends: [
-        {
-          name: 'mixed',
-          servers: [{ address: `127.0.0.1:${refusedA}` }, { address: `127.0.0.1:${refusedB}` }, { address: good.address }],
-          health_check: STAY_UP,
-        },
-        { name: 'holed', servers: [{ address: hole.address }, { address: good.address }], health_check: STAY_UP },
-        { name: 'refused', servers: [{ address: `127.0.0.1:${refusedA}` }], health_check: STAY_UP },
-        { name: 'hole', servers: [{ address: hole.address }], health_check: STAY_UP },
-        { name: 'slow', servers: [{ address: slow.address }], health_check: STAY_UP },
-        { name: 'avail', servers: [{ address: avail.address }] },
-        { name: 'raw', servers: [{ address: rawUp.address }], health_check: STAY_UP },
-        { name: 'rawThenGood', servers: [{ address: rawUp.address }, { address: good.address }], health_check: STAY_UP },
+        backend('mixed', [`127.0.0.1:${refusedA}`, `127.0.0.1:${refusedB}`, good.address], STAY_UP),
+        backend('holed', [hole.address, good.address], STAY_UP),
+        backend('refused', [`127.0.0.1:${refusedA}`], STAY_UP),
+        backend('hole', [hole.address], STAY_UP),
+        backend('slow', [slow.address], STAY_UP),
+        backend('avail', [avail.address]),
+        backend('raw', [rawUp.address], STAY_UP),
+        backend('rawThenGood', [rawUp.address, good.address], STAY_UP),
       ],
-    },
+    }),
   });
 });
 

@@ -3,7 +3,19 @@
 // with variables, header removal lists, and L7 routing. One rustlb, several frontends.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { freePorts, get, type HttpUpstream, keepAliveAgent, RawConnection, RustlbProcess, type SeenRequest, startHttpUpstream } from '@rustlb/testkit';
+import {
+  backend,
+  freePorts,
+  frontend,
+  get,
+  type HttpUpstream,
+  keepAliveAgent,
+  lbConfig,
+  RawConnection,
+  RustlbProcess,
+  type SeenRequest,
+  startHttpUpstream,
+} from '@rustlb/testkit';
 
 let a: HttpUpstream;
 let api: HttpUpstream;
@@ -31,38 +43,23 @@ before(async () => {
     HttpUpstream,
   ];
   [main, novia, trusted, routed, quiet, ruled] = await freePorts(6);
-  const one = (name: string, up: HttpUpstream) => ({ name, servers: [{ address: up.address }] });
   lb = await RustlbProcess.start({
-    config: {
+    config: lbConfig({
       global: { access_log: false },
       frontends: [
-        {
-          name: 'main',
-          listen: `127.0.0.1:${main}`,
-          protocol: 'http',
-          backend: 'pool',
+        frontend('main', main, 'pool', {
           http: {
             request_headers: { 'X-Client': '$client_ip:$client_port', 'X-Backend': '$backend_name $backend_addr', 'X-Static': 'yes' },
             response_headers: { 'X-Served-By': '$backend_name at $backend_addr', 'X-Seen-Client': '$client_ip' },
             remove_request_headers: ['X-Secret'],
             remove_response_headers: ['X-Internal'],
           },
-        },
-        { name: 'novia', listen: `127.0.0.1:${novia}`, protocol: 'http', backend: 'pool', http: { via: false } },
-        { name: 'trusted', listen: `127.0.0.1:${trusted}`, protocol: 'http', backend: 'pool', http: { trusted_proxies: ['127.0.0.0/8'] } },
-        { name: 'quiet', listen: `127.0.0.1:${quiet}`, protocol: 'http', backend: 'pool', http: { x_real_ip: false, served_by: false } },
-        {
-          name: 'ruled',
-          listen: `127.0.0.1:${ruled}`,
-          protocol: 'http',
-          backend: 'pool',
-          http: { request_headers: { 'X-Real-IP': 'from-config' }, response_headers: { 'X-Served-By': 'edge' } },
-        },
-        {
-          name: 'routed',
-          listen: `127.0.0.1:${routed}`,
-          protocol: 'http',
-          backend: 'pool',
+        }),
+        frontend('novia', novia, 'pool', { http: { via: false } }),
+        frontend('trusted', trusted, 'pool', { http: { trusted_proxies: ['127.0.0.0/8'] } }),
+        frontend('quiet', quiet, 'pool', { http: { x_real_ip: false, served_by: false } }),
+        frontend('ruled', ruled, 'pool', { http: { request_headers: { 'X-Real-IP': 'from-config' }, response_headers: { 'X-Served-By': 'edge' } } }),
+        frontend('routed', routed, 'pool', {
           routes: [
             { host: 'api.example.com', backend: 'api' },
             { host: '*.example.com', path_prefix: '/static/', backend: 'static' },
@@ -71,17 +68,17 @@ before(async () => {
             { path_prefix: '/rotate', backend: 'pair' },
             { host: '*.example.com', backend: 'wild' },
           ],
-        },
+        }),
       ],
       backends: [
-        one('pool', a),
-        one('api', api),
-        one('static', stat),
-        one('wild', wild),
-        one('admin', admin),
-        { name: 'pair', servers: [{ address: p1.address }, { address: p2.address }] },
+        backend('pool', [a.address]),
+        backend('api', [api.address]),
+        backend('static', [stat.address]),
+        backend('wild', [wild.address]),
+        backend('admin', [admin.address]),
+        backend('pair', [p1.address, p2.address]),
       ],
-    },
+    }),
   });
 });
 

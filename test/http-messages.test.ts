@@ -8,8 +8,11 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import {
+  backend,
   freePorts,
+  frontend,
   type HttpUpstream,
+  lbConfig,
   metricValue,
   once,
   RawConnection,
@@ -57,22 +60,22 @@ before(async () => {
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   });
   lb = await RustlbProcess.start({
-    config: {
+    config: lbConfig({
       global: { access_log: true },
       frontends: [
-        { name: 'main', listen: `127.0.0.1:${main}`, protocol: 'http', backend: 'node' },
-        { name: 'raw', listen: `127.0.0.1:${rawFe}`, protocol: 'http', backend: 'raw' },
-        { name: 'dead', listen: `127.0.0.1:${deadFe}`, protocol: 'http', backend: 'dead' },
-        { name: 'ws-idle', listen: `127.0.0.1:${wsIdleFe}`, protocol: 'http', backend: 'node', http: { timeouts: { tunnel_idle: '600ms' } } },
-        { name: 'early', listen: `127.0.0.1:${earlyFe}`, protocol: 'http', backend: 'early' },
+        frontend('main', main, 'node'),
+        frontend('raw', rawFe, 'raw'),
+        frontend('dead', deadFe, 'dead'),
+        frontend('ws-idle', wsIdleFe, 'node', { http: { timeouts: { tunnel_idle: '600ms' } } }),
+        frontend('early', earlyFe, 'early'),
       ],
       backends: [
-        { name: 'node', servers: [{ address: node.address }] },
-        { name: 'raw', servers: [{ address: rawUp.address }] },
-        { name: 'dead', servers: [{ address: `127.0.0.1:${deadPort}` }] },
-        { name: 'early', servers: [{ address: earlyAddress }] },
+        backend('node', [node.address]),
+        backend('raw', [rawUp.address]),
+        backend('dead', [`127.0.0.1:${deadPort}`]),
+        backend('early', [earlyAddress]),
       ],
-    },
+    }),
   });
 });
 

@@ -4,7 +4,18 @@
 // keep-alive connection); h2c never honoured.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { freePorts, RawConnection, type RawHttpUpstream, RustlbProcess, raw, startRawHttpUpstream, statuses } from '@rustlb/testkit';
+import {
+  backend,
+  freePorts,
+  frontend,
+  lbConfig,
+  RawConnection,
+  type RawHttpUpstream,
+  RustlbProcess,
+  raw,
+  startRawHttpUpstream,
+  statuses,
+} from '@rustlb/testkit';
 
 let up: RawHttpUpstream;
 let lb: RustlbProcess;
@@ -16,15 +27,15 @@ before(async () => {
   up = await startRawHttpUpstream();
   [main, small, slow] = await freePorts(3);
   lb = await RustlbProcess.start({
-    config: {
+    config: lbConfig({
       global: { access_log: false },
       frontends: [
-        { name: 'main', listen: `127.0.0.1:${main}`, protocol: 'http', backend: 'app' },
-        { name: 'small', listen: `127.0.0.1:${small}`, protocol: 'http', backend: 'app', http: { max_header_size: '2KiB' } },
-        { name: 'slow', listen: `127.0.0.1:${slow}`, protocol: 'http', backend: 'app', http: { timeouts: { client_header: '600ms' } } },
+        frontend('main', main, 'app'),
+        frontend('small', small, 'app', { http: { max_header_size: '2KiB' } }),
+        frontend('slow', slow, 'app', { http: { timeouts: { client_header: '600ms' } } }),
       ],
-      backends: [{ name: 'app', servers: [{ address: up.address }] }],
-    },
+      backends: [backend('app', [up.address])],
+    }),
   });
   // Warm pooled upstream connections in both workers, so a leak could go out at once.
   for (let i = 0; i < 6; i++) assert.equal(await statusOf(main, 'GET /warm HTTP/1.1\r\nHost: w.test\r\n\r\n'), 200);

@@ -6,8 +6,12 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, test } from 'node:test';
 import {
+  backend,
   freePorts,
+  frontend,
   type HttpUpstream,
+  lbConfig,
+  QUIET_CHECK,
   RawConnection,
   type RawHttpUpstream,
   RustlbProcess,
@@ -32,30 +36,28 @@ let rrThreeFe: number;
 let rrOneFe: number;
 let rrOpenFe: number;
 
-const QUIET = { interval: '1h', unhealthy_threshold: 1000 };
-
 before(async () => {
   upShort = await startRawHttpUpstream();
   upLong = await startRawHttpUpstream();
   held = await startHttpUpstream('held');
   [idleFe, shortFe, longFe, limitedFe, openFe, oneFe, rrThreeFe, rrOneFe, rrOpenFe] = await freePorts(9);
   lb = await RustlbProcess.start({
-    config: {
+    config: lbConfig({
       global: { access_log: false },
       frontends: [
-        { name: 'idle', listen: `127.0.0.1:${idleFe}`, protocol: 'http', backend: 'long', http: { timeouts: { client_idle: '500ms' } } },
-        { name: 'short', listen: `127.0.0.1:${shortFe}`, protocol: 'http', backend: 'short', http: { timeouts: { upstream_idle: '300ms' } } },
-        { name: 'long', listen: `127.0.0.1:${longFe}`, protocol: 'http', backend: 'long' },
-        { name: 'limited', listen: `127.0.0.1:${limitedFe}`, protocol: 'http', backend: 'held', max_connections: 2 },
-        { name: 'open', listen: `127.0.0.1:${openFe}`, protocol: 'http', backend: 'held' },
-        { name: 'one', listen: `127.0.0.1:${oneFe}`, protocol: 'http', backend: 'held', max_connections: 1 },
+        frontend('idle', idleFe, 'long', { http: { timeouts: { client_idle: '500ms' } } }),
+        frontend('short', shortFe, 'short', { http: { timeouts: { upstream_idle: '300ms' } } }),
+        frontend('long', longFe, 'long'),
+        frontend('limited', limitedFe, 'held', { max_connections: 2 }),
+        frontend('open', openFe, 'held'),
+        frontend('one', oneFe, 'held', { max_connections: 1 }),
       ],
       backends: [
-        { name: 'short', servers: [{ address: upShort.address }], health_check: QUIET },
-        { name: 'long', servers: [{ address: upLong.address }], health_check: QUIET },
-        { name: 'held', servers: [{ address: held.address }], health_check: QUIET },
+        backend('short', [upShort.address], { health_check: QUIET_CHECK }),
+        backend('long', [upLong.address], { health_check: QUIET_CHECK }),
+        backend('held', [held.address], { health_check: QUIET_CHECK }),
       ],
-    },
+    }),
   });
   // With the default SCHED_NONE the kernel may hand nearly every connection to one worker;
   // taking turns, each worker's share of max_connections is filled every time.
@@ -64,15 +66,15 @@ before(async () => {
 
 /** The SCHED_RR instance's configuration, with the `one` frontend's max_connections. */
 function rrConfig(oneMax: number): Record<string, unknown> {
-  return {
+  return lbConfig({
     global: { access_log: false },
     frontends: [
-      { name: 'three', listen: `127.0.0.1:${rrThreeFe}`, protocol: 'http', backend: 'held', max_connections: 3 },
-      { name: 'one', listen: `127.0.0.1:${rrOneFe}`, protocol: 'http', backend: 'held', max_connections: oneMax },
-      { name: 'open', listen: `127.0.0.1:${rrOpenFe}`, protocol: 'http', backend: 'held' },
+      frontend('three', rrThreeFe, 'held', { max_connections: 3 }),
+      frontend('one', rrOneFe, 'held', { max_connections: oneMax }),
+      frontend('open', rrOpenFe, 'held'),
     ],
-    backends: [{ name: 'held', servers: [{ address: held.address }], health_check: QUIET }],
-  };
+    backends: [backend('held', [held.address], { health_check: QUIET_CHECK })],
+  });
 }
 
 after(async () => {

@@ -10,17 +10,23 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
+  backend,
   freePort,
   freePorts,
+  frontend,
   get,
   type HttpUpstream,
+  httpCheck,
   type LogLine,
+  lbConfig,
   RUSTLB_BIN,
   RustlbProcess,
   startHttpUpstream,
   startTcpUpstream,
   type TcpUpstream,
+  tcpFrontend,
   waitFor,
+  webPool,
 } from '@rustlb/testkit';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -97,26 +103,20 @@ describe('JSON logs of a running instance', () => {
   let dead: string;
   let slow: HttpUpstream;
 
-  const config = (extra: Record<string, unknown> = {}) => ({
-    frontends: [
-      { name: 'web', listen: `127.0.0.1:${web}`, protocol: 'http', backend: 'pool', ...extra },
-      { name: 'deadweb', listen: `127.0.0.1:${deadweb}`, protocol: 'http', backend: 'dead' },
-      { name: 'tcp', listen: `127.0.0.1:${tcp}`, protocol: 'tcp', backend: 'echo' },
-      { name: 'burst', listen: `127.0.0.1:${burst}`, protocol: 'http', backend: 'slow' },
-    ],
-    backends: [
-      { name: 'pool', servers: [{ address: a.address }] },
-      // Passes its (TCP) health check, fails every request.
-      { name: 'dead', servers: [{ address: dead }], health_check: { unhealthy_threshold: 100 } },
-      { name: 'echo', servers: [{ address: echo.address }] },
-      { name: 'slow', servers: [{ address: slow.address }] },
-      {
-        name: 'flaky',
-        servers: [{ address: flaky.address }],
-        health_check: { type: 'http', path: '/health', interval: '250ms', timeout: '250ms', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '0s' },
-      },
-    ],
-  });
+  const config = (extra: Record<string, unknown> = {}) =>
+    lbConfig({
+      frontends: [frontend('web', web, 'pool', extra), frontend('deadweb', deadweb, 'dead'), tcpFrontend('tcp', tcp, 'echo'), frontend('burst', burst, 'slow')],
+      backends: [
+        backend('pool', [a.address]),
+        // Passes its (TCP) health check, fails every request.
+        backend('dead', [dead], { health_check: { unhealthy_threshold: 100 } }),
+        backend('echo', [echo.address]),
+        backend('slow', [slow.address]),
+        backend('flaky', [flaky.address], {
+          health_check: httpCheck({ interval: '250ms', timeout: '250ms', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '0s' }),
+        }),
+      ],
+    });
 
   test('start-up lines: once each, by the primary', async () => {
     a = await http('a');
@@ -256,7 +256,7 @@ describe('JSON logs of a running instance', () => {
 
     lb.writeConfig(config({ algorithm: 'least_connections' }));
     assert.equal((await lb.ctl(['reload'])).code, 0);
-    lb.writeConfig({ ...config(), frontends: [{ name: 'web', listen: `127.0.0.1:${web}`, protocol: 'http', backend: 'nope' }] });
+    lb.writeConfig({ ...config(), frontends: [frontend('web', web, 'nope')] });
     assert.equal((await lb.ctl(['reload'])).code, 1);
     const rejected = await lb.waitForLog((l) => l.msg === 'configuration rejected; the old one stays in force', 'the rejection');
     assert.equal(rejected.level, 'error');
@@ -311,17 +311,11 @@ describe('settings', () => {
     const echo = await tcpEcho();
     const [port, tcp] = await freePorts(2);
     const lb = await start({
-      config: {
+      config: lbConfig({
         global: { access_log: false },
-        frontends: [
-          { name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' },
-          { name: 'tcp', listen: `127.0.0.1:${tcp}`, protocol: 'tcp', backend: 'echo' },
-        ],
-        backends: [
-          { name: 'pool', servers: [{ address: up.address }] },
-          { name: 'echo', servers: [{ address: echo.address }] },
-        ],
-      },
+        frontends: [frontend('web', port, 'pool'), tcpFrontend('tcp', tcp, 'echo')],
+        backends: [backend('pool', [up.address]), backend('echo', [echo.address])],
+      }),
     });
     for (let i = 0; i < 5; i++) assert.equal((await get(port)).status, 200);
     assert.equal(await tcpRoundTrip(tcp, Buffer.from('hello')), 5);
@@ -337,11 +331,7 @@ describe('settings', () => {
     const up = await http('p');
     const port = await freePort();
     const lb = await start({
-      config: {
-        global: { log_format: 'pretty' },
-        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
-      },
+      config: webPool(port, [up.address], { global: { log_format: 'pretty' } }),
     });
     assert.equal((await get(port, { path: '/pretty-path', headers: { 'X-Request-ID': 'pretty-1' } })).status, 200);
     await waitFor(() => lb.strayLines.some((l) => /pretty-1/.test(l)), 'the access line');
@@ -363,17 +353,11 @@ describe('settings', () => {
     const [port, deadPort] = await freePorts(2);
     const dead = await garbage();
     const lb = await start({
-      config: {
+      config: lbConfig({
         global: { log_level: 'info' },
-        frontends: [
-          { name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' },
-          { name: 'deadweb', listen: `127.0.0.1:${deadPort}`, protocol: 'http', backend: 'dead' },
-        ],
-        backends: [
-          { name: 'pool', servers: [{ address: up.address }] },
-          { name: 'dead', servers: [{ address: dead }], health_check: { unhealthy_threshold: 100 } },
-        ],
-      },
+        frontends: [frontend('web', port, 'pool'), frontend('deadweb', deadPort, 'dead')],
+        backends: [backend('pool', [up.address]), backend('dead', [dead], { health_check: { unhealthy_threshold: 100 } })],
+      }),
       args: ['--log-level', 'warn'],
     });
     for (let i = 0; i < 6; i++) assert.equal((await get(port)).status, 200);
@@ -399,11 +383,11 @@ describe('a slow stdout', () => {
     const file = join(dir, 'rustlb.yaml');
     writeFileSync(
       file,
-      JSON.stringify({
-        global: { log_level: 'info', metrics: { address: `127.0.0.1:${metricsPort}` }, admin: { socket: join(dir, 'ctl.sock') } },
-        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
-      }),
+      JSON.stringify(
+        webPool(port, [up.address], {
+          global: { log_level: 'info', metrics: { address: `127.0.0.1:${metricsPort}` }, admin: { socket: join(dir, 'ctl.sock') } },
+        }),
+      ),
     );
     // Not the testkit's RustlbProcess: it reads stdout all the time, and this test must not.
     const child = spawn(process.execPath, [RUSTLB_BIN, '--config', file, '--workers', '2', '--no-watch'], { stdio: ['ignore', 'pipe', 'ignore'] });

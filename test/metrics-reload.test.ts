@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { freePort, type HttpUpstream, metricValue, RustlbProcess, startHttpUpstream, waitFor } from '@rustlb/testkit';
+import { backend, freePort, frontend, type HttpUpstream, lbConfig, metricValue, RustlbProcess, startHttpUpstream, waitFor } from '@rustlb/testkit';
 
 // Open HTTP connections are counted under the frontend's default backend. A reload that
 // points the frontend at another backend moves the count with it, so a connection opened
@@ -12,13 +12,7 @@ let b: HttpUpstream;
 let lb: RustlbProcess;
 let port: number;
 
-const config = (backend: string) => ({
-  frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend }],
-  backends: [
-    { name: 'first', servers: [{ address: a.address }] },
-    { name: 'second', servers: [{ address: b.address }] },
-  ],
-});
+const config = (to: string) => lbConfig({ frontends: [frontend('web', port, to)], backends: [backend('first', [a.address]), backend('second', [b.address])] });
 
 before(async () => {
   a = await startHttpUpstream('a');

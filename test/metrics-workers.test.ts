@@ -5,9 +5,12 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
+  backend,
   freePort,
+  frontend,
   get,
   type HttpUpstream,
+  lbConfig,
   metricValue,
   monotonicSeries,
   parseMetrics,
@@ -15,6 +18,7 @@ import {
   startHttpUpstream,
   startTcpUpstream,
   type TcpUpstream,
+  tcpFrontend,
   waitFor,
 } from '@rustlb/testkit';
 
@@ -30,16 +34,10 @@ before(async () => {
   port = await freePort();
   tcp = await freePort();
   lb = await RustlbProcess.start({
-    config: {
-      frontends: [
-        { name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' },
-        { name: 'tcp', listen: `127.0.0.1:${tcp}`, protocol: 'tcp', backend: 'echo' },
-      ],
-      backends: [
-        { name: 'pool', servers: [{ address: up.address }] },
-        { name: 'echo', servers: [{ address: echo.address }] },
-      ],
-    },
+    config: lbConfig({
+      frontends: [frontend('web', port, 'pool'), tcpFrontend('tcp', tcp, 'echo')],
+      backends: [backend('pool', [up.address]), backend('echo', [echo.address])],
+    }),
   });
 });
 

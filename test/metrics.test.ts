@@ -5,9 +5,14 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
+  backend,
+  FAST_CHECK,
   freePorts,
+  frontend,
   get,
   type HttpUpstream,
+  httpCheck,
+  lbConfig,
   metricValue,
   parseMetrics,
   RawConnection,
@@ -16,6 +21,7 @@ import {
   startHttpUpstream,
   startTcpUpstream,
   type TcpUpstream,
+  tcpFrontend,
   waitFor,
 } from '@rustlb/testkit';
 
@@ -31,25 +37,21 @@ let tcp: number;
 let flakyPort: number;
 
 function config(algorithm = 'round_robin'): Record<string, unknown> {
-  return {
+  return lbConfig({
     frontends: [
-      { name: 'web', listen: `127.0.0.1:${web}`, protocol: 'http', backend: 'pool', algorithm, routes: [{ path_prefix: '/api', backend: 'api' }] },
-      { name: 'bytes', listen: `127.0.0.1:${bytesPort}`, protocol: 'http', backend: 'pool' },
-      { name: 'conns', listen: `127.0.0.1:${conns}`, protocol: 'http', backend: 'pool' },
-      { name: 'tcp', listen: `127.0.0.1:${tcp}`, protocol: 'tcp', backend: 'echo' },
-      { name: 'flakyweb', listen: `127.0.0.1:${flakyPort}`, protocol: 'http', backend: 'flaky' },
+      frontend('web', web, 'pool', { algorithm, routes: [{ path_prefix: '/api', backend: 'api' }] }),
+      frontend('bytes', bytesPort, 'pool'),
+      frontend('conns', conns, 'pool'),
+      tcpFrontend('tcp', tcp, 'echo'),
+      frontend('flakyweb', flakyPort, 'flaky'),
     ],
     backends: [
-      { name: 'pool', servers: [{ address: a.address }] },
-      { name: 'api', servers: [{ address: api.address }] },
-      { name: 'echo', servers: [{ address: echo.address }] },
-      {
-        name: 'flaky',
-        servers: [{ address: flaky.address }],
-        health_check: { type: 'http', path: '/health', interval: '200ms', timeout: '200ms', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '0s' },
-      },
+      backend('pool', [a.address]),
+      backend('api', [api.address]),
+      backend('echo', [echo.address]),
+      backend('flaky', [flaky.address], { health_check: httpCheck(FAST_CHECK) }),
     ],
-  };
+  });
 }
 
 /** Answers `/status/NNN` with that status; anything else 200. */

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import { freePorts, ROOT, RustlbProcess, TestPki } from '@rustlb/testkit';
+import { backend, freePorts, frontend, lbConfig, ROOT, RustlbProcess, TestPki } from '@rustlb/testkit';
 
 /** The corpus: the copy in test/fixtures (see its README), or $RUSTLB_HTTP11PROBE. */
 const PROBE = process.env.RUSTLB_HTTP11PROBE ?? join(ROOT, 'test', 'fixtures', 'http11probe');
@@ -49,14 +49,11 @@ before(async () => {
     target.stderr?.once('data', () => resolve());
   });
   lb = await RustlbProcess.start({
-    config: {
+    config: lbConfig({
       global: { access_log: false },
-      frontends: [
-        { name: 'probe', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'app' },
-        { name: 'probe-tls', listen: `127.0.0.1:${tlsPort}`, protocol: 'http', backend: 'app', tls: { certificates: [{ cert: cert.cert, key: cert.key }] } },
-      ],
-      backends: [{ name: 'app', servers: [{ address: `127.0.0.1:${targetPort}` }] }],
-    },
+      frontends: [frontend('probe', port, 'app'), frontend('probe-tls', tlsPort, 'app', { tls: { certificates: [{ cert: cert.cert, key: cert.key }] } })],
+      backends: [backend('app', [`127.0.0.1:${targetPort}`])],
+    }),
   });
 });
 

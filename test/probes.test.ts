@@ -5,16 +5,21 @@ import assert from 'node:assert/strict';
 import { createConnection, createServer } from 'node:net';
 import { after, describe, test } from 'node:test';
 import {
+  backend,
+  FAST_CHECK,
   freePort,
   freePorts,
+  frontend,
   get,
   type HttpUpstream,
   keepAliveAgent,
+  lbConfig,
   metricValue,
   RustlbProcess,
   startDnsServer,
   startHttpUpstream,
   waitFor,
+  webPool,
 } from '@rustlb/testkit';
 
 interface ProbeBody {
@@ -44,11 +49,7 @@ async function startOne(name: string, options: { global?: Record<string, unknown
   const up = await upstream(name);
   const port = await freePort();
   const lb = await RustlbProcess.start({
-    config: {
-      ...(options.global === undefined ? {} : { global: options.global }),
-      frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-      backends: [{ name: 'pool', servers: [{ address: up.address }] }],
-    },
+    config: webPool(port, [up.address], { global: options.global }),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
   });
   cleanup.push(() => lb.dispose());
@@ -65,12 +66,8 @@ describe('one instance from start to drain', () => {
   let lb: RustlbProcess;
   let port: number;
   let upPort: number;
-  const config = (extra: Record<string, unknown> = {}) => ({
-    global: { shutdown_delay: '3s', shutdown_timeout: '5s' },
-    health_check_defaults: { interval: '200ms', timeout: '200ms', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '0s' },
-    frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool', ...extra }],
-    backends: [{ name: 'pool', servers: [{ address: `127.0.0.1:${upPort}` }] }],
-  });
+  const config = (extra: Record<string, unknown> = {}) =>
+    webPool(port, [`127.0.0.1:${upPort}`], { global: { shutdown_delay: '3s', shutdown_timeout: '5s' }, health_check_defaults: FAST_CHECK, frontend: extra });
 
   test('/readyz answers 503 while starting, then 200', async () => {
     up = await upstream('a');
@@ -240,11 +237,7 @@ describe('metrics.enabled: false without probes (an original file)', () => {
     await new Promise<void>((resolve) => holder.listen(metricsPort, '127.0.0.1', resolve));
     cleanup.push(() => new Promise((resolve) => holder.close(resolve)));
     const lb = await RustlbProcess.start({
-      config: {
-        global: { metrics: { enabled: false, address: `127.0.0.1:${metricsPort}` } },
-        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
-      },
+      config: webPool(port, [up.address], { global: { metrics: { enabled: false, address: `127.0.0.1:${metricsPort}` } } }),
       waitReady: false,
     });
     cleanup.push(() => lb.dispose());
@@ -296,23 +289,21 @@ describe('a frontend the workers could not bind', () => {
     cleanup.push(() => dns.close());
     const NAME = 'late.rustlb.test';
     const [port, extraPort] = await freePorts(2);
-    const base = {
-      global: { resolvers: [dns.address] },
-      frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-      backends: [{ name: 'pool', servers: [{ address: up.address }] }],
-    };
-    const lb = await RustlbProcess.start({ config: base, args: ['--no-watch'] });
+    const base = { global: { resolvers: [dns.address] }, frontends: [frontend('web', port, 'pool')], backends: [backend('pool', [up.address])] };
+    const lb = await RustlbProcess.start({ config: lbConfig(base), args: ['--no-watch'] });
     cleanup.push(() => lb.dispose());
     // The reload adds a frontend and a backend named in DNS. The primary checks the new
     // address is free (preflight), then resolves the new name before it pushes the
     // configuration: a query that goes unanswered holds the push while another process
     // (this one) takes the address.
     dns.set(NAME, 'timeout');
-    lb.writeConfig({
-      ...base,
-      frontends: [...base.frontends, { name: 'extra', listen: `127.0.0.1:${extraPort}`, protocol: 'http', backend: 'named' }],
-      backends: [...base.backends, { name: 'named', servers: [{ address: `${NAME}:${up.port}` }] }],
-    });
+    lb.writeConfig(
+      lbConfig({
+        ...base,
+        frontends: [...base.frontends, frontend('extra', extraPort, 'named')],
+        backends: [...base.backends, backend('named', [`${NAME}:${up.port}`])],
+      }),
+    );
     const reload = lb.ctl(['reload', '--json']);
     await waitFor(() => dns.queriesFor(NAME) > 0, 'the primary to resolve the new name (after its preflight)', 10_000);
     const squatter = createServer();

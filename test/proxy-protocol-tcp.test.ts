@@ -10,7 +10,19 @@ import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { encodeProxyHeader, ProxyHeader, parseProxyHeader } from '@rustlb/proxy';
-import { freePorts, metricValue, RustlbProcess, startTcpUpstream, type TcpUpstream, TestPki, waitFor } from '@rustlb/testkit';
+import {
+  backend,
+  freePorts,
+  lbConfig,
+  metricValue,
+  QUIET_CHECK,
+  RustlbProcess,
+  startTcpUpstream,
+  type TcpUpstream,
+  TestPki,
+  tcpFrontend,
+  waitFor,
+} from '@rustlb/testkit';
 
 /** A raw TCP upstream that records every byte of every connection, and answers "pong:" + what it got once the client half-closes. */
 class Recorder {
@@ -61,8 +73,6 @@ let tlsFe: number;
 let tlsChainFe: number;
 let pki: TestPki;
 
-const QUIET = { interval: '1h', unhealthy_threshold: 1000 };
-
 before(async () => {
   const ups = await Promise.all(Array.from({ length: 6 }, () => startTcpUpstream()));
   [v1, v2, plain, strict, left, right] = ups.map((u) => new Recorder(u)) as [Recorder, Recorder, Recorder, Recorder, Recorder, Recorder];
@@ -70,37 +80,30 @@ before(async () => {
   pki = await TestPki.create();
   const cert = await pki.server({ dns: ['pp.test'], name: 'pp' });
   const tls = { certificates: [{ cert: cert.cert, key: cert.key }] };
-  const tcp = (name: string, port: number, backend: string, extra: Record<string, unknown> = {}) => ({
-    name,
-    listen: `127.0.0.1:${port}`,
-    protocol: 'tcp',
-    backend,
-    ...extra,
-  });
   lb = await RustlbProcess.start({
-    config: {
+    config: lbConfig({
       global: { access_log: true },
       frontends: [
-        tcp('send-v1', sendV1Fe, 'v1'),
-        tcp('send-v2', sendV2Fe, 'v2'),
+        tcpFrontend('send-v1', sendV1Fe, 'v1'),
+        tcpFrontend('send-v2', sendV2Fe, 'v2'),
         // A PROXY header in, another out: the client's address from the one goes into the other.
-        tcp('chain', chainFe, 'v1', { proxy_protocol: 'accept' }),
-        tcp('log', logFe, 'plain', { proxy_protocol: 'accept' }),
-        tcp('strict', strictFe, 'strict', { proxy_protocol: 'accept', tcp: { connect_timeout: '600ms' } }),
-        tcp('hash', hashFe, 'pair', { proxy_protocol: 'accept', algorithm: 'ip_hash' }),
-        { ...tcp('six', sixFe, 'v2'), listen: `[::1]:${sixFe}` },
+        tcpFrontend('chain', chainFe, 'v1', { proxy_protocol: 'accept' }),
+        tcpFrontend('log', logFe, 'plain', { proxy_protocol: 'accept' }),
+        tcpFrontend('strict', strictFe, 'strict', { proxy_protocol: 'accept', tcp: { connect_timeout: '600ms' } }),
+        tcpFrontend('hash', hashFe, 'pair', { proxy_protocol: 'accept', algorithm: 'ip_hash' }),
+        tcpFrontend('six', sixFe, 'v2', { listen: `[::1]:${sixFe}` }),
         // TLS terminated, then the decrypted bytes to a send_proxy backend; with a PROXY header read before the handshake too.
-        tcp('tls', tlsFe, 'v1', { tls }),
-        tcp('tls-chain', tlsChainFe, 'v1', { tls, proxy_protocol: 'accept' }),
+        tcpFrontend('tls', tlsFe, 'v1', { tls }),
+        tcpFrontend('tls-chain', tlsChainFe, 'v1', { tls, proxy_protocol: 'accept' }),
       ],
       backends: [
-        { name: 'v1', servers: [{ address: v1.upstream.address }], health_check: QUIET, send_proxy: 'v1' },
-        { name: 'v2', servers: [{ address: v2.upstream.address }], health_check: QUIET, send_proxy: 'v2' },
-        { name: 'plain', servers: [{ address: plain.upstream.address }], health_check: QUIET },
-        { name: 'strict', servers: [{ address: strict.upstream.address }], health_check: QUIET, send_proxy: 'v1' },
-        { name: 'pair', servers: [{ address: left.upstream.address }, { address: right.upstream.address }], health_check: QUIET },
+        backend('v1', [v1.upstream.address], { health_check: QUIET_CHECK, send_proxy: 'v1' }),
+        backend('v2', [v2.upstream.address], { health_check: QUIET_CHECK, send_proxy: 'v2' }),
+        backend('plain', [plain.upstream.address], { health_check: QUIET_CHECK }),
+        backend('strict', [strict.upstream.address], { health_check: QUIET_CHECK, send_proxy: 'v1' }),
+        backend('pair', [left.upstream.address, right.upstream.address], { health_check: QUIET_CHECK }),
       ],
-    },
+    }),
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { control, freePort, get, type HttpUpstream, RustlbProcess, startHttpUpstream, waitFor } from '@rustlb/testkit';
+import { control, freePort, get, type HttpUpstream, RustlbProcess, startHttpUpstream, waitFor, webPool } from '@rustlb/testkit';
 
 // rustlb-ctl reload returns once every worker has acknowledged the new generation, or,
 // after a bounded wait, says which did not. A stalled worker (SIGSTOP) is the one
@@ -24,11 +24,7 @@ after(async () => {
 });
 
 function config(version: string): Record<string, unknown> {
-  return {
-    global: { access_log: false },
-    frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool', http: { response_headers: { 'X-Config': version } } }],
-    backends: [{ name: 'pool', servers: [{ address: upstream.address }] }],
-  };
+  return webPool(port, [upstream.address], { global: { access_log: false }, frontend: { http: { response_headers: { 'X-Config': version } } } });
 }
 
 test('a worker that does not acknowledge is named, and rustlb-ctl exits 1; it catches up when it can', async () => {

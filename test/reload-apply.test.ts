@@ -1,6 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { control, freePort, get, type HttpUpstream, metricValue, RustlbProcess, startHttpUpstream, waitFor } from '@rustlb/testkit';
+import {
+  backend,
+  control,
+  freePort,
+  frontend,
+  get,
+  type HttpUpstream,
+  httpCheck,
+  lbConfig,
+  metricValue,
+  RustlbProcess,
+  startHttpUpstream,
+  waitFor,
+} from '@rustlb/testkit';
 
 // What a reload applies, and what it refuses: a broken file is rejected with every
 // error and changes nothing; a valid one changes servers, weights, algorithms, headers,
@@ -50,11 +63,11 @@ type Frontend = Record<string, unknown>;
 type Backend = Record<string, unknown>;
 
 function base(front: Frontend = {}, backends: Backend[] = [], global: Record<string, unknown> = {}, pool: Backend = {}): Record<string, unknown> {
-  return {
+  return lbConfig({
     global: { access_log: true, ...global },
-    frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool', ...front }],
-    backends: [{ name: 'pool', servers: [{ address: a.address }, { address: b.address }], ...pool }, ...backends],
-  };
+    frontends: [frontend('web', port, 'pool', front)],
+    backends: [backend('pool', [a.address, b.address], pool), ...backends],
+  });
 }
 
 interface ReloadJson {
@@ -166,7 +179,7 @@ test('request and response headers, and routes', async () => {
         http: { request_headers: { 'X-Reload': 'two' }, response_headers: { 'X-Config': 'two' } },
         routes: [{ path_prefix: '/api', backend: 'only-c' }],
       },
-      [{ name: 'only-c', servers: [{ address: c.address }] }],
+      [backend('only-c', [c.address])],
     ),
   );
   const r = await get(port, { path: '/x' });
@@ -181,7 +194,7 @@ test('health check settings', async () => {
   const probes = () => a.healthChecks + b.healthChecks;
   const before = probes();
   // From the default TCP connect check to HTTP GET /health twice a second.
-  await reload(base({}, [], {}, { health_check: { type: 'http', path: '/health', interval: '500ms' } }));
+  await reload(base({}, [], {}, { health_check: httpCheck({ interval: '500ms' }) }));
   await waitFor(() => probes() >= before + 4, 'HTTP health checks on /health');
   // They now decide health: a failing /health takes b out.
   b.healthStatus = 503;
@@ -193,7 +206,7 @@ test('health check settings', async () => {
 });
 
 test('health state of servers that stay survives a reload', async () => {
-  await reload(base({}, [], {}, { health_check: { type: 'http', path: '/health', interval: '300ms', unhealthy_threshold: 1 } }));
+  await reload(base({}, [], {}, { health_check: httpCheck({ interval: '300ms', unhealthy_threshold: 1 }) }));
   b.healthStatus = 503;
   await waitFor(async () => {
     const s = await control<{ backends: { servers: { server: string; healthy: boolean }[] }[] }>(lb.socket, 'status');
@@ -207,7 +220,7 @@ test('health state of servers that stay survives a reload', async () => {
       {},
       {
         servers: [{ address: a.address }, { address: b.address }, { address: c.address }],
-        health_check: { type: 'http', path: '/health', interval: '300ms', unhealthy_threshold: 1 },
+        health_check: httpCheck({ interval: '300ms', unhealthy_threshold: 1 }),
       },
     ),
   );

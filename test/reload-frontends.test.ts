@@ -2,14 +2,18 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import {
+  backend,
   freePorts,
+  frontend,
   get,
   type HttpUpstream,
+  lbConfig,
   RawConnection,
   RustlbProcess,
   startHttpUpstream,
   startTcpUpstream,
   type TcpUpstream,
+  tcpFrontend,
   waitFor,
 } from '@rustlb/testkit';
 
@@ -45,23 +49,18 @@ after(async () => {
   await echo?.close();
 });
 
-function http(name: string, port: number): Record<string, unknown> {
-  return { name, listen: `127.0.0.1:${ports[port]}`, protocol: 'http', backend: 'web' };
-}
+/** An HTTP frontend to backend `web` on the `index`th port of the file. */
+const http = (name: string, index: number) => frontend(name, ports[index] as number, 'web');
 
-function tcp(name: string, port: number): Record<string, unknown> {
-  return { name, listen: `127.0.0.1:${ports[port]}`, protocol: 'tcp', backend: 'echo' };
-}
+/** A TCP frontend to backend `echo` on the `index`th port of the file. */
+const tcp = (name: string, index: number) => tcpFrontend(name, ports[index] as number, 'echo');
 
 function config(frontends: Record<string, unknown>[]): Record<string, unknown> {
-  return {
+  return lbConfig({
     global: { access_log: false, shutdown_timeout: '30s' },
     frontends,
-    backends: [
-      { name: 'web', servers: [{ address: web.address }] },
-      { name: 'echo', servers: [{ address: echo.address }] },
-    ],
-  };
+    backends: [backend('web', [web.address]), backend('echo', [echo.address])],
+  });
 }
 
 async function reload(frontends: Record<string, unknown>[]): Promise<{ code: number; changes: string[]; errors: string[] }> {

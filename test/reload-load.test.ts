@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
+  backend,
   freePorts,
+  frontend,
   type HttpUpstream,
+  httpCheck,
   httpLoad,
   type Load,
+  lbConfig,
   RustlbProcess,
+  type ServerSpec,
   startHttpUpstream,
   startTcpUpstream,
   type TcpUpstream,
+  tcpFrontend,
   tcpLoad,
   waitFor,
 } from '@rustlb/testkit';
@@ -56,18 +62,14 @@ const ALGORITHMS = ['round_robin', 'weighted', 'least_connections', 'ip_hash'] a
 /** Version `n` of the configuration: every reload changes servers, weights, algorithms, headers, routes or health settings. */
 function config(n: number): Record<string, unknown> {
   const [a, b, c] = web as [HttpUpstream, HttpUpstream, HttpUpstream];
-  const servers = [{ address: a.address, weight: 1 + (n % 3) }, { address: b.address }];
-  if (n % 2 === 1) servers.push({ address: c.address });
-  const tcpServers = n % 4 === 3 ? [{ address: (tcp[0] as TcpUpstream).address }] : tcp.map((t) => ({ address: t.address }));
-  return {
+  const servers: ServerSpec[] = [{ address: a.address, weight: 1 + (n % 3) }, b.address];
+  if (n % 2 === 1) servers.push(c.address);
+  const tcpServers = n % 4 === 3 ? [(tcp[0] as TcpUpstream).address] : tcp.map((t) => t.address);
+  return lbConfig({
     global: { access_log: false },
     health_check_defaults: { interval: `${1 + (n % 3)}s` },
     frontends: [
-      {
-        name: 'web',
-        listen: `127.0.0.1:${httpPort}`,
-        protocol: 'http',
-        backend: 'pool',
+      frontend('web', httpPort, 'pool', {
         algorithm: ALGORITHMS[n % 4],
         http: { response_headers: { 'X-Generation': String(n) }, request_headers: { 'X-Hop': `reload-${n}` } },
         routes:
@@ -77,16 +79,16 @@ function config(n: number): Record<string, unknown> {
                 { path_prefix: '/ws', backend: 'sockets' },
                 { path_prefix: '/only-a', backend: 'just-a' },
               ],
-      },
-      { name: 'echo', listen: `127.0.0.1:${tcpPort}`, protocol: 'tcp', backend: 'echoes', algorithm: ALGORITHMS[(n + 1) % 4] },
+      }),
+      tcpFrontend('echo', tcpPort, 'echoes', { algorithm: ALGORITHMS[(n + 1) % 4] }),
     ],
     backends: [
-      { name: 'pool', servers, health_check: { type: 'http', path: '/health', interval: `${1 + (n % 2)}s` } },
-      { name: 'just-a', servers: [{ address: a.address }] },
-      { name: 'sockets', servers: [{ address: `127.0.0.1:${wsPort}` }] },
-      { name: 'echoes', servers: tcpServers },
+      backend('pool', servers, { health_check: httpCheck({ interval: `${1 + (n % 2)}s` }) }),
+      backend('just-a', [a.address]),
+      backend('sockets', [`127.0.0.1:${wsPort}`]),
+      backend('echoes', tcpServers),
     ],
-  };
+  });
 }
 
 function openWebSocket(): Promise<WebSocket> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { freePort, get, type HttpUpstream, type LogLine, metricValue, RustlbProcess, startHttpUpstream, waitFor } from '@rustlb/testkit';
+import { freePort, get, type HttpUpstream, type LogLine, metricValue, RustlbProcess, startHttpUpstream, waitFor, webPool } from '@rustlb/testkit';
 
 // Issue 19: configurations that used to crash the validator (a TypeError in the checks
 // after the schema) were refused by a reload but not counted, and the watcher tried the
@@ -12,11 +12,7 @@ let upstream: HttpUpstream;
 let lb: RustlbProcess;
 let port: number;
 
-const valid = () => ({
-  global: { log_level: 'debug' },
-  frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool', http: { response_headers: { 'X-Config': 'v1' } } }],
-  backends: [{ name: 'pool', servers: [{ address: upstream.address }] }],
-});
+const valid = () => webPool(port, [upstream.address], { global: { log_level: 'debug' }, frontend: { http: { response_headers: { 'X-Config': 'v1' } } } });
 
 /** A file that only differs from the valid one by `global`, written as YAML text as an operator would. */
 const broken = (global: string) =>

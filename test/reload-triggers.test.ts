@@ -16,6 +16,7 @@ import {
   startHttpUpstream,
   startRustlbAt,
   waitFor,
+  webPool,
 } from '@rustlb/testkit';
 
 // Every trigger of a reload (SIGHUP, rustlb-ctl reload, the watched file: plain writes,
@@ -33,10 +34,7 @@ after(async () => {
 });
 
 function config(port: number, version: string): Record<string, unknown> {
-  return {
-    frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool', http: { response_headers: { 'X-Config': version } } }],
-    backends: [{ name: 'pool', servers: [{ address: upstream.address }] }],
-  };
+  return webPool(port, [upstream.address], { frontend: { http: { response_headers: { 'X-Config': version } } } });
 }
 
 async function served(port: number): Promise<string> {

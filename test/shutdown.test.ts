@@ -3,16 +3,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import {
+  backend,
   control,
   freePort,
+  frontend,
   get,
   type HttpUpstream,
   keepAliveAgent,
+  lbConfig,
   RawConnection,
   RustlbProcess,
   startHttpUpstream,
   startTcpUpstream,
   type TcpUpstream,
+  tcpFrontend,
   waitFor,
 } from '@rustlb/testkit';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -53,14 +57,11 @@ after(async () => {
 });
 
 function config(port: number, global: Record<string, unknown>, extra: Record<string, unknown>[] = []): Record<string, unknown> {
-  return {
+  return lbConfig({
     global: { access_log: false, ...global },
-    frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }, ...extra],
-    backends: [
-      { name: 'pool', servers: [{ address: upstream.address }] },
-      { name: 'echo', servers: [{ address: echo.address }] },
-    ],
-  };
+    frontends: [frontend('web', port, 'pool'), ...extra],
+    backends: [backend('pool', [upstream.address]), backend('echo', [echo.address])],
+  });
 }
 
 /** Resolves 'refused' when the port no longer accepts, 'accepted' when it does. */
@@ -225,11 +226,8 @@ test('TCP sessions and WebSockets finish after the listeners stop; exit follows 
   wss.on('connection', (ws) => ws.on('message', (d) => ws.send(d)));
   const lb = await RustlbProcess.start({
     config: {
-      ...config(port, { shutdown_delay: '0s', shutdown_timeout: '30s' }, [{ name: 'tcp', listen: `127.0.0.1:${tcpPort}`, protocol: 'tcp', backend: 'echo' }]),
-      backends: [
-        { name: 'pool', servers: [{ address: `127.0.0.1:${wsPort}` }] },
-        { name: 'echo', servers: [{ address: echo.address }] },
-      ],
+      ...config(port, { shutdown_delay: '0s', shutdown_timeout: '30s' }, [tcpFrontend('tcp', tcpPort, 'echo')]),
+      backends: [backend('pool', [`127.0.0.1:${wsPort}`]), backend('echo', [echo.address])],
     },
   });
   try {

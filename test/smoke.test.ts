@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { freePort, get, type HttpUpstream, keepAliveAgent, RustlbProcess, startHttpUpstream } from '@rustlb/testkit';
+import { freePort, get, type HttpUpstream, keepAliveAgent, RustlbProcess, startHttpUpstream, webPool } from '@rustlb/testkit';
 
 // The foundation: two upstreams behind rustlb with two workers, round robin, 100 requests
 // each way. Each worker alternates on its own, so each is at most one off an even split
@@ -16,10 +16,7 @@ before(async () => {
   b = await startHttpUpstream('b');
   port = await freePort();
   lb = await RustlbProcess.start({
-    config: {
-      frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-      backends: [{ name: 'pool', servers: [{ address: a.address }, { address: b.address }] }],
-    },
+    config: webPool(port, [a.address, b.address]),
   });
 });
 

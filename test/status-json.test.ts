@@ -8,17 +8,23 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import {
+  backend,
+  FAST_CHECK,
   freePort,
   freePorts,
+  frontend,
   get,
   type Handler,
   type HttpUpstream,
+  lbConfig,
   metricValue,
   RustlbProcess,
   startHttpUpstream,
   startTcpUpstream,
   type TcpUpstream,
+  tcpFrontend,
   waitFor,
+  webPool,
 } from '@rustlb/testkit';
 
 const TOKEN = 'status-test-token-0123456789';
@@ -126,24 +132,15 @@ describe('/status.json against /metrics', () => {
   let lb: RustlbProcess;
   let web: number;
   let tcp: number;
-  const config = () => ({
-    health_check_defaults: { interval: '200ms', timeout: '200ms', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '0s' },
-    frontends: [
-      {
-        name: 'web',
-        listen: `127.0.0.1:${web}`,
-        protocol: 'http',
-        backend: 'pool',
-        routes: [{ path_prefix: '/api', backend: 'api', algorithm: 'least_connections' }],
-      },
-      { name: 'tcp', listen: `127.0.0.1:${tcp}`, protocol: 'tcp', backend: 'echo' },
-    ],
-    backends: [
-      { name: 'pool', servers: [{ address: a.address }, { address: b.address, weight: 2 }] },
-      { name: 'api', servers: [{ address: api.address }] },
-      { name: 'echo', servers: [{ address: echo.address }] },
-    ],
-  });
+  const config = () =>
+    lbConfig({
+      health_check_defaults: FAST_CHECK,
+      frontends: [
+        frontend('web', web, 'pool', { routes: [{ path_prefix: '/api', backend: 'api', algorithm: 'least_connections' }] }),
+        tcpFrontend('tcp', tcp, 'echo'),
+      ],
+      backends: [backend('pool', [a.address, { address: b.address, weight: 2 }]), backend('api', [api.address]), backend('echo', [echo.address])],
+    });
 
   before(async () => {
     a = await upstream('a');
@@ -410,10 +407,7 @@ describe('where the page is served, and what it loads', () => {
     const up = await upstream('one');
     const port = await freePort();
     const lb = await RustlbProcess.start({
-      config: {
-        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
-      },
+      config: webPool(port, [up.address]),
       workers: 1,
       args: ['--no-watch'],
     });
@@ -458,11 +452,8 @@ describe('where the page is served, and what it loads', () => {
   test('on a non-loopback admin address only with global.admin.status: true; false turns it off anywhere', async () => {
     const up = await upstream('two');
     const [port, admin] = await freePorts(2);
-    const config = (status?: boolean) => ({
-      global: { metrics: { address: `0.0.0.0:${admin}` }, admin: status === undefined ? {} : { status } },
-      frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-      backends: [{ name: 'pool', servers: [{ address: up.address }] }],
-    });
+    const config = (status?: boolean) =>
+      webPool(port, [up.address], { global: { metrics: { address: `0.0.0.0:${admin}` }, admin: status === undefined ? {} : { status } } });
     const lb = await RustlbProcess.start({ config: config(), workers: 1, args: ['--no-watch'] });
     cleanup.push(() => lb.dispose());
     assert.equal((await lb.waitForLog((l) => l.msg === 'rustlb started', 'the start line')).statusPage, 'off');
@@ -501,11 +492,7 @@ describe('actions', () => {
     a = await upstream('acted');
     const port = await freePort();
     lb = await RustlbProcess.start({
-      config: {
-        global: { admin: { status_actions: true, token: TOKEN } },
-        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-        backends: [{ name: 'pool', servers: [{ address: a.address }] }],
-      },
+      config: webPool(port, [a.address], { global: { admin: { status_actions: true, token: TOKEN } } }),
       workers: 1,
       args: ['--no-watch'],
     });
@@ -580,11 +567,7 @@ describe('actions', () => {
     const up = await upstream('tokenless');
     const port = await freePort();
     const lb2 = await RustlbProcess.start({
-      config: {
-        global: { admin: { status_actions: true } },
-        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-        backends: [{ name: 'pool', servers: [{ address: up.address }] }],
-      },
+      config: webPool(port, [up.address], { global: { admin: { status_actions: true } } }),
       workers: 1,
       args: ['--no-watch'],
     });
@@ -599,11 +582,7 @@ describe('actions', () => {
   test('a token shorter than 16 characters is a configuration error', async () => {
     const port = await freePort();
     const r = await RustlbProcess.start({
-      config: {
-        global: { admin: { status_actions: true, token: 'short' } },
-        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-        backends: [{ name: 'pool', servers: [{ address: a.address }] }],
-      },
+      config: webPool(port, [a.address], { global: { admin: { status_actions: true, token: 'short' } } }),
       workers: 1,
       waitReady: false,
     });

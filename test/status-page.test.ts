@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort, get, type HttpUpstream, ROOT, RustlbProcess, startHttpUpstream, waitFor } from '@rustlb/testkit';
+import { FAST_CHECK, freePort, frontend, get, type HttpUpstream, ROOT, RustlbProcess, startHttpUpstream, waitFor, webPool } from '@rustlb/testkit';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 /** Debian's chromium package; .ci/run installs it. A missing browser fails the test: it is not skipped. */
@@ -17,7 +17,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = process.env.RUSTLB_TEST_OUTPUT ?? join(ROOT, 'test', 'output');
 const TOKEN = 'browser-test-token-0123456789';
 /** Health checks every 200 ms, two failures to go down: "a few health intervals". */
-const HEALTH = { interval: '200ms', timeout: '200ms', unhealthy_threshold: 2, healthy_threshold: 1, cooldown: '0s' };
+const HEALTH = FAST_CHECK;
 
 let a: HttpUpstream;
 let b: HttpUpstream;
@@ -32,12 +32,7 @@ const consoleErrors: string[] = [];
 const failedRequests: string[] = [];
 
 function config(weight = 1): Record<string, unknown> {
-  return {
-    global: { admin: { status_actions: true, token: TOKEN } },
-    health_check_defaults: HEALTH,
-    frontends: [{ name: 'web', listen: `127.0.0.1:${web}`, protocol: 'http', backend: 'pool' }],
-    backends: [{ name: 'pool', servers: [{ address: aAddress, weight }, { address: bAddress }] }],
-  };
+  return webPool(web, [{ address: aAddress, weight }, bAddress], { global: { admin: { status_actions: true, token: TOKEN } }, health_check_defaults: HEALTH });
 }
 
 before(async () => {
@@ -265,7 +260,7 @@ test('p50 and p99 are those of the requests between two measurements (as histogr
 });
 
 test('a rejected reload shows its error; an accepted one the new generation, without a reload of the page', async () => {
-  lb.writeConfig({ ...config(), frontends: [{ name: 'web', listen: `127.0.0.1:${web}`, protocol: 'http', backend: 'nowhere' }] });
+  lb.writeConfig({ ...config(), frontends: [frontend('web', web, 'nowhere')] });
   const bad = await lb.ctl(['reload']);
   assert.notEqual(bad.code, 0);
   await page.waitForSelector('#reload[data-result="rejected"]', { timeout: 10_000 });

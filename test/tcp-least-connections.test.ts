@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { Blackhole, freePort, RustlbProcess, startTcpUpstream, type TcpUpstream, waitFor } from '@rustlb/testkit';
+import { Blackhole, backend, freePort, lbConfig, RustlbProcess, startTcpUpstream, type TcpUpstream, tcpFrontend, waitFor } from '@rustlb/testkit';
 
 // A TCP session counts for least_connections from the moment its server is picked, not
 // from the end of its connect: otherwise a burst of sessions all pick the server whose
@@ -18,13 +18,11 @@ before(async () => {
   live = await startTcpUpstream();
   port = await freePort();
   lb = await RustlbProcess.start({
-    config: {
-      frontends: [
-        { name: 'db', listen: `127.0.0.1:${port}`, protocol: 'tcp', backend: 'pool', algorithm: 'least_connections', tcp: { connect_timeout: '20s' } },
-      ],
+    config: lbConfig({
+      frontends: [tcpFrontend('db', port, 'pool', { algorithm: 'least_connections', tcp: { connect_timeout: '20s' } })],
       // Health checks would mark the black hole down: keep them out of the way.
-      backends: [{ name: 'pool', servers: [{ address: hole.address }, { address: live.address }], health_check: { interval: '1h', timeout: '1s' } }],
-    },
+      backends: [backend('pool', [hole.address, live.address], { health_check: { interval: '1h', timeout: '1s' } })],
+    }),
   });
 });
 

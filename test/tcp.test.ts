@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Blackhole, freePorts, RustlbProcess, startTcpUpstream, type TcpUpstream, waitFor } from '@rustlb/testkit';
+import { Blackhole, backend, freePorts, lbConfig, QUIET_CHECK, RustlbProcess, startTcpUpstream, type TcpUpstream, tcpFrontend, waitFor } from '@rustlb/testkit';
 
 let echo: TcpUpstream;
 let replyOnEnd: TcpUpstream;
@@ -19,8 +19,6 @@ let holeFe: number;
 let idleFe: number;
 let neverFe: number;
 let refusedPort: number;
-
-const QUIET = { interval: '1h', unhealthy_threshold: 1000 };
 
 before(async () => {
   echo = await startTcpUpstream();
@@ -35,31 +33,24 @@ before(async () => {
   };
   hole = await Blackhole.start();
   [echoFe, endFe, refusedFe, holeFe, idleFe, neverFe, refusedPort] = await freePorts(7);
-  const tcp = (name: string, port: number, backend: string, extra: Record<string, unknown> = {}) => ({
-    name,
-    listen: `127.0.0.1:${port}`,
-    protocol: 'tcp',
-    backend,
-    ...extra,
-  });
   lb = await RustlbProcess.start({
-    config: {
+    config: lbConfig({
       global: { access_log: false },
       frontends: [
-        tcp('echo', echoFe, 'echo'),
-        tcp('end', endFe, 'end'),
-        tcp('refused', refusedFe, 'refused'),
-        tcp('hole', holeFe, 'hole', { tcp: { connect_timeout: '400ms' } }),
-        tcp('idle', idleFe, 'echo', { tcp: { idle_timeout: '500ms' } }),
-        tcp('never', neverFe, 'echo', { tcp: { idle_timeout: '0s' } }),
+        tcpFrontend('echo', echoFe, 'echo'),
+        tcpFrontend('end', endFe, 'end'),
+        tcpFrontend('refused', refusedFe, 'refused'),
+        tcpFrontend('hole', holeFe, 'hole', { tcp: { connect_timeout: '400ms' } }),
+        tcpFrontend('idle', idleFe, 'echo', { tcp: { idle_timeout: '500ms' } }),
+        tcpFrontend('never', neverFe, 'echo', { tcp: { idle_timeout: '0s' } }),
       ],
       backends: [
-        { name: 'echo', servers: [{ address: echo.address }], health_check: QUIET },
-        { name: 'end', servers: [{ address: replyOnEnd.address }], health_check: QUIET },
-        { name: 'refused', servers: [{ address: `127.0.0.1:${refusedPort}` }], health_check: QUIET },
-        { name: 'hole', servers: [{ address: hole.address }], health_check: QUIET },
+        backend('echo', [echo.address], { health_check: QUIET_CHECK }),
+        backend('end', [replyOnEnd.address], { health_check: QUIET_CHECK }),
+        backend('refused', [`127.0.0.1:${refusedPort}`], { health_check: QUIET_CHECK }),
+        backend('hole', [hole.address], { health_check: QUIET_CHECK }),
       ],
-    },
+    }),
   });
 });
 
@@ -204,11 +195,17 @@ test('round robin: with one worker, 10 sessions alternate strictly between two u
   const [port] = await freePorts(1);
   const rr = await RustlbProcess.start({
     workers: 1,
-    config: {
+    config: lbConfig({
       global: { access_log: false },
-      frontends: [{ name: 'rr', listen: `127.0.0.1:${port}`, protocol: 'tcp', backend: 'named', algorithm: 'round_robin' }],
-      backends: [{ name: 'named', servers: named.map((u) => ({ address: u.address })), health_check: QUIET }],
-    },
+      frontends: [tcpFrontend('rr', port as number, 'named', { algorithm: 'round_robin' })],
+      backends: [
+        backend(
+          'named',
+          named.map((u) => u.address),
+          { health_check: QUIET_CHECK },
+        ),
+      ],
+    }),
   });
   try {
     const served: string[] = [];

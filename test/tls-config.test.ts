@@ -25,6 +25,7 @@ import {
   startHttpUpstream,
   TestPki,
   waitFor,
+  webPool,
 } from '@rustlb/testkit';
 
 const EXPIRY = 'rustlb_tls_certificate_expiry_timestamp_seconds';
@@ -77,10 +78,7 @@ after(async () => {
 });
 
 function tlsConfig(port: number, certificates: { cert: string; key: string }[], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool', tls: { certificates }, ...extra }],
-    backends: [{ name: 'pool', servers: [{ address: upstream.address }], tls: { enabled: false } }],
-  };
+  return webPool(port, [upstream.address], { frontend: { tls: { certificates }, ...extra }, backend: { tls: { enabled: false } } });
 }
 
 async function generation(lb: RustlbProcess): Promise<number> {
@@ -340,10 +338,7 @@ describe('without TLS', () => {
   test('no expiry metric family and no certificates in status', async () => {
     const port = await freePort();
     const lb = await Rustlb.start({
-      config: {
-        frontends: [{ name: 'web', listen: `127.0.0.1:${port}`, protocol: 'http', backend: 'pool' }],
-        backends: [{ name: 'pool', servers: [{ address: upstream.address }] }],
-      },
+      config: webPool(port, [upstream.address]),
       workers: 1,
     });
     try {

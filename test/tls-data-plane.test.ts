@@ -9,7 +9,21 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer, connect as netConnect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createServer as createTlsServer, type PeerCertificate, type TLSSocket, connect as tlsConnect } from 'node:tls';
-import { type CertFiles, freePorts, type HttpUpstream, metricValue, RustlbProcess, startHttpUpstream, TestPki, waitFor } from '@rustlb/testkit';
+import {
+  backend,
+  type CertFiles,
+  freePorts,
+  frontend,
+  type HttpUpstream,
+  httpCheck,
+  lbConfig,
+  metricValue,
+  RustlbProcess,
+  startHttpUpstream,
+  TestPki,
+  tcpFrontend,
+  waitFor,
+} from '@rustlb/testkit';
 
 let pki: TestPki;
 let certA: CertFiles;
@@ -95,64 +109,53 @@ function sanOf(cert: PeerCertificate): string {
 }
 
 function config(): Record<string, unknown> {
-  const https = (name: string, port: number, tls: Record<string, unknown>) => ({
-    name,
-    servers: [{ address: `127.0.0.1:${port}` }],
-    tls,
-  });
+  const https = (name: string, port: number, tls: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    backend(name, [`127.0.0.1:${port}`], { tls, ...extra });
   const securePort = (secureUp.address() as AddressInfo).port;
   const mtlsPort = (mtlsUp.address() as AddressInfo).port;
-  const web = (name: string, port: number, backend: string, extra: Record<string, unknown> = {}) => ({
-    name,
-    listen: `127.0.0.1:${port}`,
-    protocol: 'http',
-    backend,
-    ...extra,
-  });
   const tls = {
     certificates: [
       { cert: certA.cert, key: certA.key },
       { cert: certWild.cert, key: certWild.key },
     ],
   };
-  return {
+  return lbConfig({
     global: { access_log: true },
     frontends: [
-      web('tls', fe.tls, 'plain', { tls }),
-      web('proxy', fe.proxy, 'plain', { proxy_protocol: 'accept' }),
-      web('to-tls', fe.toTls, 'secure'),
-      web('wrong-ca', fe.wrongCa, 'wrong-ca'),
-      web('mtls', fe.mtls, 'mtls'),
-      web('no-mtls', fe.noMtls, 'no-mtls'),
-      web('no-verify', fe.noVerify, 'no-verify'),
-      web('send-proxy', fe.sendProxy, 'raw-proxy'),
-      web('checked-wrong-ca', fe.checkedWrongCa, 'checked-wrong-ca'),
-      { name: 'tls-tcp', listen: `127.0.0.1:${fe.tlsTcp}`, protocol: 'tcp', backend: 'echo', tls: { certificates: [{ cert: certA.cert, key: certA.key }] } },
-      { name: 'tcp-to-tls', listen: `127.0.0.1:${fe.tcpToTls}`, protocol: 'tcp', backend: 'tls-echo' },
-      { name: 'tcp-wrong-ca', listen: `127.0.0.1:${fe.tcpWrongCa}`, protocol: 'tcp', backend: 'tls-echo-wrong-ca' },
+      frontend('tls', fe.tls, 'plain', { tls }),
+      frontend('proxy', fe.proxy, 'plain', { proxy_protocol: 'accept' }),
+      frontend('to-tls', fe.toTls, 'secure'),
+      frontend('wrong-ca', fe.wrongCa, 'wrong-ca'),
+      frontend('mtls', fe.mtls, 'mtls'),
+      frontend('no-mtls', fe.noMtls, 'no-mtls'),
+      frontend('no-verify', fe.noVerify, 'no-verify'),
+      frontend('send-proxy', fe.sendProxy, 'raw-proxy'),
+      frontend('checked-wrong-ca', fe.checkedWrongCa, 'checked-wrong-ca'),
+      tcpFrontend('tls-tcp', fe.tlsTcp, 'echo', { tls: { certificates: [{ cert: certA.cert, key: certA.key }] } }),
+      tcpFrontend('tcp-to-tls', fe.tcpToTls, 'tls-echo'),
+      tcpFrontend('tcp-wrong-ca', fe.tcpWrongCa, 'tls-echo-wrong-ca'),
     ],
     backends: [
-      { name: 'plain', servers: [{ address: plain.address }] },
-      {
-        ...https('secure', securePort, { ca: pki.ca.cert, servername: 'upstream.test' }),
-        health_check: { type: 'http', path: '/health', interval: '200ms', timeout: '1s' },
-      },
+      backend('plain', [plain.address]),
+      https('secure', securePort, { ca: pki.ca.cert, servername: 'upstream.test' }, { health_check: httpCheck({ interval: '200ms', timeout: '1s' }) }),
       // Only its active checks reach it: they must fail on the certificate, as requests would.
-      {
-        ...https('checked-wrong-ca', securePort, { ca: certA.cert, servername: 'upstream.test' }),
-        health_check: { type: 'tcp', interval: '200ms', timeout: '1s', unhealthy_threshold: 2 },
-      },
+      https(
+        'checked-wrong-ca',
+        securePort,
+        { ca: certA.cert, servername: 'upstream.test' },
+        { health_check: { type: 'tcp', interval: '200ms', timeout: '1s', unhealthy_threshold: 2 } },
+      ),
       // Verified against a CA that did not sign the server's certificate.
       https('wrong-ca', securePort, { ca: certA.cert, servername: 'upstream.test' }),
       https('mtls', mtlsPort, { ca: pki.ca.cert, servername: 'upstream.test', cert: client.cert, key: client.key }),
       https('no-mtls', mtlsPort, { ca: pki.ca.cert, servername: 'upstream.test' }),
       https('no-verify', securePort, { verify: false }),
-      { name: 'raw-proxy', servers: [{ address: `127.0.0.1:${(proxySink.address() as AddressInfo).port}` }], send_proxy: 'v2' },
-      { name: 'echo', servers: [{ address: `127.0.0.1:${(tcpEcho.address() as AddressInfo).port}` }] },
+      backend('raw-proxy', [`127.0.0.1:${(proxySink.address() as AddressInfo).port}`], { send_proxy: 'v2' }),
+      backend('echo', [`127.0.0.1:${(tcpEcho.address() as AddressInfo).port}`]),
       https('tls-echo', (tlsEcho.address() as AddressInfo).port, { ca: pki.ca.cert, servername: 'upstream.test' }),
       https('tls-echo-wrong-ca', (tlsEcho.address() as AddressInfo).port, { ca: certA.cert, servername: 'upstream.test' }),
     ],
-  };
+  });
 }
 
 before(async () => {

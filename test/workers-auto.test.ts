@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { after, before, test } from 'node:test';
-import { freePort, type HttpUpstream, RustlbProcess, startHttpUpstream } from '@rustlb/testkit';
+import { freePort, type HttpUpstream, RustlbProcess, startHttpUpstream, webPool } from '@rustlb/testkit';
 
 let upstream: HttpUpstream;
 
@@ -23,11 +23,10 @@ interface StatusJson {
 }
 
 async function config(workers: 'auto' | undefined): Promise<Record<string, unknown>> {
-  return {
+  return webPool(await freePort(), [upstream.address], {
     global: { access_log: false, ...(workers === undefined ? {} : { workers }) },
-    frontends: [{ name: 'web', listen: `127.0.0.1:${await freePort()}`, protocol: 'http', backend: 'pool' }],
-    backends: [{ name: 'pool', servers: [{ address: upstream.address }], health_check: { interval: '1h' } }],
-  };
+    backend: { health_check: { interval: '1h' } },
+  });
 }
 
 for (const [what, workers] of [

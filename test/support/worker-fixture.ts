@@ -1,5 +1,15 @@
 import { after, before } from 'node:test';
-import { type HttpUpstream, type RustlbProcess, startHttpUpstream, startTcpUpstream, type TcpUpstream } from '@rustlb/testkit';
+import {
+  backend,
+  frontend,
+  type HttpUpstream,
+  lbConfig,
+  type RustlbProcess,
+  startHttpUpstream,
+  startTcpUpstream,
+  type TcpUpstream,
+  tcpFrontend,
+} from '@rustlb/testkit';
 
 export interface WorkerFixture {
   /** An HTTP upstream answering after 5 ms (150 ms on /slow), so there is always something in flight. */
@@ -16,17 +26,11 @@ export function workerFixture(): WorkerFixture {
     web: null as unknown as HttpUpstream,
     echo: null as unknown as TcpUpstream,
     config(httpPort: number, tcpPort: number, global: Record<string, unknown> = {}): Record<string, unknown> {
-      return {
+      return lbConfig({
         global: { access_log: false, ...global },
-        frontends: [
-          { name: 'web', listen: `127.0.0.1:${httpPort}`, protocol: 'http', backend: 'pool' },
-          { name: 'echo', listen: `127.0.0.1:${tcpPort}`, protocol: 'tcp', backend: 'echo' },
-        ],
-        backends: [
-          { name: 'pool', servers: [{ address: f.web.address }] },
-          { name: 'echo', servers: [{ address: f.echo.address }] },
-        ],
-      };
+        frontends: [frontend('web', httpPort, 'pool'), tcpFrontend('echo', tcpPort, 'echo')],
+        backends: [backend('pool', [f.web.address]), backend('echo', [f.echo.address])],
+      });
     },
   };
   before(async () => {

@@ -1,4 +1,20 @@
 export { Blackhole } from './blackhole.js';
+export {
+  backend,
+  type ConfigBlocks,
+  type ConfigParts,
+  type Extra,
+  FAST_CHECK,
+  frontend,
+  httpCheck,
+  type LbConfig,
+  lbConfig,
+  QUIET_CHECK,
+  type ServerSpec,
+  tcpFrontend,
+  type WebPoolOptions,
+  webPool,
+} from './config-builder.js';
 export { ConfigMapVolume, type RustlbAtOptions, saveByRename, startRustlbAt } from './config-files.js';
 export { control, controlExchange } from './control.js';
 export { type DnsAnswer, type DnsQuery, DnsServer, startDnsServer } from './dns-server.js';
