@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -180,6 +181,45 @@ describe('commands', () => {
     } finally {
       await counted.dispose();
       await up.close();
+    }
+  });
+
+  test("status: requests in flight at each server of a round_robin backend, over every worker (not only least_connections')", async () => {
+    // Both servers hold every request until released.
+    const held = new Map<string, ServerResponse[]>([
+      [a.address, []],
+      [b.address, []],
+    ]);
+    a.handler = (_req: IncomingMessage, res: ServerResponse) => void held.get(a.address)?.push(res);
+    b.handler = (_req: IncomingMessage, res: ServerResponse) => void held.get(b.address)?.push(res);
+    const all = () => [...held.values()].flat();
+    const release = () => {
+      for (const list of held.values()) for (const res of list.splice(0)) res.end('done\n');
+    };
+    const replies = Array.from({ length: 4 }, () => get(port));
+    try {
+      await waitFor(() => all().length === 4, 'four requests held at the servers', 10_000);
+      type InFlight = { backends: { servers: { server: string; activeRequests: number }[] }[] };
+      const counts = async () => {
+        const r = await lb.ctl(['status', '--json']);
+        assert.equal(r.code, 0, r.stderr);
+        return Object.fromEntries((JSON.parse(r.stdout) as InFlight).backends[0]?.servers.map((v) => [v.server, v.activeRequests]) ?? []);
+      };
+      const atA = held.get(a.address)?.length ?? 0;
+      assert.deepEqual(await counts(), { [`pool/${a.address}`]: atA, [`pool/${b.address}`]: 4 - atA });
+      const human = await lb.ctl(['status']);
+      assert.match(human.stdout, new RegExp(`pool/${a.address.replace(/\./g, '\\.')} +UP +enabled +1 +${atA} `));
+      release();
+      assert.deepEqual(
+        (await Promise.all(replies)).map((r) => r.status),
+        [200, 200, 200, 200],
+      );
+      assert.deepEqual(await counts(), { [`pool/${a.address}`]: 0, [`pool/${b.address}`]: 0 });
+    } finally {
+      a.handler = null;
+      b.handler = null;
+      release();
+      await Promise.allSettled(replies);
     }
   });
 
