@@ -6,7 +6,7 @@
 // without a valid header before anything reaches a server, counting it.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { encodeProxyHeader, ProxyHeader, parseProxyHeader } from '@rustlb/proxy';
@@ -40,7 +40,7 @@ class Recorder {
     };
   }
 
-  /** The bytes of the connection whose bytes contain `marker` (health checks send none). */
+  /** The bytes of the connection whose bytes contain `marker` (health checks send only a LOCAL header). */
   find(marker: string): Buffer | undefined {
     for (const s of this.sessions) {
       const b = Buffer.concat(s);
@@ -49,11 +49,23 @@ class Recorder {
     return undefined;
   }
 
-  /** Connections that carried any byte. */
+  /** Connections that carried any byte besides a health check's header. */
   get withBytes(): number {
-    return this.sessions.filter((s) => s.some((c) => c.length > 0)).length;
+    return this.sessions.filter((s) => s.some((c) => c.length > 0) && !isCheck(Buffer.concat(s))).length;
+  }
+
+  /** Connections of health checks: a PROXY header of the balancer itself, and nothing else. */
+  get checks(): Buffer[] {
+    return this.sessions.map((s) => Buffer.concat(s)).filter(isCheck);
   }
 }
+
+/** What a health check of a send_proxy backend sends: v1 `PROXY UNKNOWN`, v2 a LOCAL header, as our own codec writes them for "no address". */
+const CHECK_HEADERS = [
+  encodeProxyHeader('v1', { address: '', port: 0 }, { address: '', port: 0 }),
+  encodeProxyHeader('v2', { address: '', port: 0 }, { address: '', port: 0 }),
+];
+const isCheck = (bytes: Buffer) => CHECK_HEADERS.some((h) => h.equals(bytes));
 
 let lb: RustlbProcess;
 let v1: Recorder;
@@ -71,12 +83,40 @@ let hashFe: number;
 let sixFe: number;
 let tlsFe: number;
 let tlsChainFe: number;
+let checkedFe: number;
 let pki: TestPki;
+let gate: { server: Server; checks: number; refused: number };
+
+/**
+ * A server that requires a PROXY header on every connection, as nginx's `listen ...
+ * proxy_protocol` does: a connection that starts with anything else is reset (counted);
+ * after the header, an HTTP request gets a 200 (a check, counted).
+ */
+async function startGate(): Promise<typeof gate> {
+  const g = { server: createServer(), checks: 0, refused: 0 };
+  g.server.on('connection', (socket) => {
+    let got = Buffer.alloc(0);
+    socket.on('error', () => {});
+    socket.on('data', (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      if (!got.toString('latin1').startsWith('PROXY '.slice(0, got.length))) {
+        g.refused++;
+        socket.resetAndDestroy();
+      } else if (got.indexOf('\r\n\r\n') > 0) {
+        g.checks++;
+        socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
+      }
+    });
+  });
+  await new Promise<void>((r) => g.server.listen(0, '127.0.0.1', r));
+  return g;
+}
 
 before(async () => {
   const ups = await Promise.all(Array.from({ length: 6 }, () => startTcpUpstream()));
   [v1, v2, plain, strict, left, right] = ups.map((u) => new Recorder(u)) as [Recorder, Recorder, Recorder, Recorder, Recorder, Recorder];
-  [sendV1Fe, sendV2Fe, chainFe, logFe, strictFe, hashFe, sixFe, tlsFe, tlsChainFe] = await freePorts(9);
+  [sendV1Fe, sendV2Fe, chainFe, logFe, strictFe, hashFe, sixFe, tlsFe, tlsChainFe, checkedFe] = await freePorts(10);
+  gate = await startGate();
   pki = await TestPki.create();
   const cert = await pki.server({ dns: ['pp.test'], name: 'pp' });
   const tls = { certificates: [{ cert: cert.cert, key: cert.key }] };
@@ -95,6 +135,7 @@ before(async () => {
         // TLS terminated, then the decrypted bytes to a send_proxy backend; with a PROXY header read before the handshake too.
         tcpFrontend('tls', tlsFe, 'v1', { tls }),
         tcpFrontend('tls-chain', tlsChainFe, 'v1', { tls, proxy_protocol: 'accept' }),
+        tcpFrontend('checked', checkedFe, 'checked'),
       ],
       backends: [
         backend('v1', [v1.upstream.address], { health_check: QUIET_CHECK, send_proxy: 'v1' }),
@@ -102,6 +143,11 @@ before(async () => {
         backend('plain', [plain.upstream.address], { health_check: QUIET_CHECK }),
         backend('strict', [strict.upstream.address], { health_check: QUIET_CHECK, send_proxy: 'v1' }),
         backend('pair', [left.upstream.address, right.upstream.address], { health_check: QUIET_CHECK }),
+        // HTTP checks every 200 ms, down after 2 failures: a check the gate refused would show at once.
+        backend('checked', [`127.0.0.1:${(gate.server.address() as AddressInfo).port}`], {
+          send_proxy: 'v1',
+          health_check: { type: 'http', path: '/health', interval: '200ms', timeout: '1s', unhealthy_threshold: 2 },
+        }),
       ],
     }),
   });
@@ -110,6 +156,7 @@ before(async () => {
 after(async () => {
   await lb?.dispose();
   await Promise.all([v1, v2, plain, strict, left, right].map((r) => r?.upstream.close()));
+  gate?.server.close();
   pki?.dispose();
 });
 
@@ -198,6 +245,21 @@ test('send_proxy v2: the upstream gets the binary header (AF_INET, STREAM) first
     [2, 'proxy', 'tcp4', '127.0.0.1', client.port, '127.0.0.1', sendV2Fe],
   );
   assert.ok(rest.equals(payload));
+});
+
+test('health checks of a send_proxy backend send a header of the balancer itself (v1 UNKNOWN, v2 LOCAL): a server that requires one stays up', async () => {
+  // The tcp checks of the v1 and v2 backends: the first probe comes within a second of the start.
+  await waitFor(() => v1.checks.length >= 1 && v2.checks.length >= 1, 'a tcp check of each, header only');
+  assert.deepEqual(v1.checks[0]?.toString('latin1'), 'PROXY UNKNOWN\r\n');
+  assert.deepEqual(v2.checks[0], CHECK_HEADERS[1]);
+  // HTTP checks every 200 ms through a server that resets any connection without a header.
+  await waitFor(() => gate.checks >= 5, 'five http checks answered by the server that requires the header', 10_000);
+  assert.equal(gate.refused, 0, 'no check came without a header');
+  const m = await lb.metrics();
+  const server = `127.0.0.1:${(gate.server.address() as AddressInfo).port}`;
+  assert.equal(metricValue(m, 'rustlb_backend_health', { backend: 'checked', server }), 1);
+  assert.equal(metricValue(m, 'rustlb_health_checks_total', { backend: 'checked', server, result: 'Failure' }) ?? 0, 0);
+  assert.ok((metricValue(m, 'rustlb_health_checks_total', { backend: 'checked', server, result: 'Success' }) ?? 0) >= 5);
 });
 
 test('send_proxy: one header per server connection, never repeated inside a session', async () => {

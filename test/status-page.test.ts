@@ -6,10 +6,24 @@
 // request-rate chart; reloads (rejected, accepted) show; an action with the token drains a
 // server; it fits a phone. Screenshots go to test/output/ for a person to look at.
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { FAST_CHECK, freePort, frontend, get, type HttpUpstream, ROOT, RustlbProcess, startHttpUpstream, waitFor, webPool } from '@rustlb/testkit';
+import {
+  FAST_CHECK,
+  freePort,
+  frontend,
+  get,
+  type HttpUpstream,
+  type LbConfig,
+  ROOT,
+  RustlbProcess,
+  startHttpUpstream,
+  TestPki,
+  waitFor,
+  webPool,
+} from '@rustlb/testkit';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 /** Debian's chromium package; .ci/run installs it. A missing browser fails the test: it is not skipped. */
@@ -28,10 +42,12 @@ let aAddress: string;
 let bAddress: string;
 let browser: Browser;
 let page: Page;
+/** The CA of the certificate a test adds; its files stay until the end (the configuration names them). */
+let pki: TestPki | undefined;
 const consoleErrors: string[] = [];
 const failedRequests: string[] = [];
 
-function config(weight = 1): Record<string, unknown> {
+function config(weight = 1): LbConfig {
   return webPool(web, [{ address: aAddress, weight }, bAddress], { global: { admin: { status_actions: true, token: TOKEN } }, health_check_defaults: HEALTH });
 }
 
@@ -72,6 +88,7 @@ after(async () => {
   await browser?.close();
   await lb?.dispose();
   await Promise.all([a?.close(), b?.close()]);
+  pki?.dispose();
 });
 
 const url = () => `http://127.0.0.1:${lb.metricsPort}/status`;
@@ -301,6 +318,30 @@ test('drain from the page, with the token and a confirmation, goes through rustl
   page.once('dialog', (d) => void d.accept());
   await page.click(`tr[data-server="${key}"] button[data-action="enable"]`);
   await until(async () => ((await rows())[key]?.state === 'enabled' ? true : null), 'enabled again');
+});
+
+test('the certificates of TLS frontends: none, no section; one added by a reload shows its names, time left (a warning under 14 days) and fingerprint', async () => {
+  assert.equal(await page.$eval('#certificates-section', (e) => (e as HTMLElement).hidden), true, 'no TLS frontend, no section');
+  pki = await TestPki.create();
+  const cert = await pki.server({ dns: ['status.test', 'www.status.test'], name: 'status', days: 10 });
+  const fingerprint = new X509Certificate(cert.certPem).fingerprint256;
+  const base = config(3);
+  lb.writeConfig({
+    ...base,
+    frontends: [...base.frontends, frontend('secure', await freePort(), 'pool', { tls: { certificates: [{ cert: cert.cert, key: cert.key }] } })],
+  });
+  const r = await lb.ctl(['reload']);
+  assert.equal(r.code, 0, r.stderr);
+  await page.waitForSelector('#certificates tr[data-frontend="secure"]', { timeout: 10_000 });
+  assert.equal(await page.$eval('#certificates-section', (e) => (e as HTMLElement).hidden), false);
+  const row = await visible('#certificates tr[data-frontend="secure"]');
+  assert.match(row, /secure\s+status\.test, www\.status\.test\s+in (8d|9d|10d) \d+h /, 'ten days of validity, minus the moments since it was issued');
+  assert.ok(row.includes(cert.cert), row);
+  assert.equal(await page.$eval('#certificates tr[data-frontend="secure"] td.mono', (e) => e.getAttribute('title')), fingerprint);
+  assert.equal(await page.$eval('#certificates tr[data-frontend="secure"] .badge', (e) => e.className), 'badge warn');
+  assert.ok(!(await page.content()).includes('PRIVATE KEY'), 'never a key');
+  assert.match(await visible('#frontends'), /secure · https:\/\/127\.0\.0\.1:\d+ → pool/, 'a TLS frontend shows as https');
+  assert.match(await visible('#frontends'), /web · http:\/\/127\.0\.0\.1:\d+ → pool/);
 });
 
 test('screenshots at 1280×800 and on a phone; no console error or failed request all along', async (t) => {

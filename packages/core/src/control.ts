@@ -86,6 +86,8 @@ export interface StatusResult {
   readonly frontends: readonly {
     readonly name: string;
     readonly protocol: string;
+    /** TLS is terminated on this frontend (`frontends[].tls`). */
+    readonly tls: boolean;
     readonly listen: string;
     readonly backend: string;
     readonly algorithm: string;

@@ -1,3 +1,4 @@
+export { LOCAL_PROXY_HEADER } from './probes/connect.js';
 export { type HttpProbeTarget, probeHttp } from './probes/http.js';
 export type { ProbeResult, ProbeTarget } from './probes/result.js';
 export { probeTcp } from './probes/tcp.js';

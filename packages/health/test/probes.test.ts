@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
+import { TLSSocket } from 'node:tls';
 import { Worker } from 'node:worker_threads';
-import { VERSION } from '@rustlb/core';
-import { probeHttp, probeTcp } from '../src/index.js';
+import { type BackendTls, VERSION } from '@rustlb/core';
+import { TestPki } from '@rustlb/testkit';
+import { LOCAL_PROXY_HEADER, probeHttp, probeTcp } from '../src/index.js';
 
 const closers: (() => Promise<void>)[] = [];
 after(async () => {
@@ -206,3 +208,117 @@ async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<vo
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * A server that requires a PROXY header first on every connection, as nginx's
+ * `listen ... proxy_protocol` does: a connection that starts with anything but `expected`
+ * is reset. After the header, a request head (up to its blank line) gets a 200, and
+ * with `http: false` the rest is read to its end. `seen` holds each connection's first
+ * bytes, as many as the header has.
+ */
+async function proxyGate(expected: Buffer, http = true): Promise<{ port: number; seen: Buffer[] }> {
+  const seen: Buffer[] = [];
+  const gate = createServer((socket) => {
+    let got = Buffer.alloc(0);
+    socket.on('error', () => {});
+    socket.on('data', (chunk: Buffer) => {
+      const checked = got.length >= expected.length;
+      got = Buffer.concat([got, chunk]);
+      if (!checked && got.length >= expected.length) {
+        seen.push(got.subarray(0, expected.length));
+        if (!got.subarray(0, expected.length).equals(expected)) {
+          socket.resetAndDestroy();
+          return;
+        }
+      }
+      if (http && got.indexOf('\r\n\r\n', expected.length) >= 0) socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
+    });
+  });
+  await new Promise<void>((r) => gate.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => gate.close(() => r())));
+  return { port: portOf(gate), seen };
+}
+
+describe('probes of a send_proxy backend: a PROXY header of the proxy itself first (v1 UNKNOWN, v2 LOCAL)', () => {
+  for (const version of ['v1', 'v2'] as const) {
+    test(`${version}: the tcp probe sends the header, exactly`, async () => {
+      const gate = await proxyGate(LOCAL_PROXY_HEADER[version], false);
+      const result = await probeTcp({ host: '127.0.0.1', port: gate.port, timeoutMs: 2000, sendProxy: version });
+      assert.deepEqual({ ok: result.ok, reason: result.reason }, { ok: true, reason: null });
+      await waitUntil(() => gate.seen.length === 1);
+      assert.deepEqual(gate.seen[0], LOCAL_PROXY_HEADER[version]);
+    });
+
+    test(`${version}: the http probe sends the header, then its request; without it the server refuses the check`, async () => {
+      const gate = await proxyGate(LOCAL_PROXY_HEADER[version]);
+      const target = { host: '127.0.0.1', port: gate.port, timeoutMs: 2000, path: '/health', expectedStatus: 200 };
+      const withHeader = await probeHttp({ ...target, sendProxy: version });
+      assert.deepEqual({ ok: withHeader.ok, reason: withHeader.reason }, { ok: true, reason: null });
+      const without = await probeHttp(target);
+      assert.deepEqual({ ok: without.ok, reason: without.reason }, { ok: false, reason: 'reset' });
+    });
+  }
+
+  test('TLS to the server: the header first, then the handshake (certificate verified), then the request', async () => {
+    const pki = await TestPki.create();
+    closers.push(async () => pki.dispose());
+    const cert = await pki.server({ dns: ['checked.test'], name: 'checked' });
+    const header = LOCAL_PROXY_HEADER.v2;
+    let requests = 0;
+    const gate = createServer((raw) => {
+      raw.on('error', () => {});
+      raw.once('readable', function read() {
+        const first = raw.read(header.length) as Buffer | null;
+        if (first === null) {
+          raw.once('readable', read);
+          return;
+        }
+        if (!first.equals(header)) {
+          raw.resetAndDestroy();
+          return;
+        }
+        // The rest of the connection is TLS, then a request head.
+        const tls = new TLSSocket(raw, { isServer: true, cert: cert.certPem, key: cert.keyPem });
+        tls.on('error', () => {});
+        let head = '';
+        tls.on('data', (c: Buffer) => {
+          head += c.toString('latin1');
+          if (!head.includes('\r\n\r\n')) return;
+          requests++;
+          tls.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
+        });
+      });
+    });
+    await new Promise<void>((r) => gate.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise((r) => gate.close(() => r())));
+    const tls: BackendTls = {
+      verify: true,
+      caPem: pki.ca.certPem,
+      caFile: null,
+      servername: 'checked.test',
+      certPem: null,
+      keyPem: null,
+      certFile: null,
+      keyFile: null,
+    };
+    const target = { host: '127.0.0.1', port: portOf(gate), timeoutMs: 3000, tls, sendProxy: 'v2' as const };
+    const http = await probeHttp({ ...target, path: '/health', expectedStatus: 200 });
+    assert.deepEqual({ ok: http.ok, reason: http.reason }, { ok: true, reason: null });
+    assert.equal(requests, 1);
+    const tcp = await probeTcp(target);
+    assert.deepEqual({ ok: tcp.ok, reason: tcp.reason }, { ok: true, reason: null });
+    // Another name than the certificate's: the verification fails, as the workers' would.
+    const wrong = await probeTcp({ ...target, tls: { ...tls, servername: 'other.test' } });
+    assert.equal(wrong.ok, false);
+  });
+
+  test('the headers are the spec\'s: "PROXY UNKNOWN\\r\\n"; the v2 signature with version 2, command LOCAL, no address', () => {
+    assert.equal(LOCAL_PROXY_HEADER.v1.toString('latin1'), 'PROXY UNKNOWN\r\n');
+    const v2 = LOCAL_PROXY_HEADER.v2;
+    assert.deepEqual(v2.subarray(0, 12), Buffer.from('\r\n\r\n\0\r\nQUIT\n', 'latin1'));
+    assert.equal(v2[12], 0x20, 'version 2, LOCAL');
+    assert.equal(v2[13], 0x00, 'AF_UNSPEC, UNSPEC');
+    assert.equal(v2.readUInt16BE(14), 0, 'no address block');
+    assert.equal(v2.length, 16);
+  });
+});

@@ -14,27 +14,6 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'upgrade',
 ]);
 
-/**
- * Appends to `out` (a latin1 string being built) every field of names/values that is
- * not hop-by-hop, not named by the head's Connection tokens, and whose lower-case name
- * `drop` does not hold, each as `Name: value\r\n`. Returns the new string.
- */
-export function appendKeptFields(
-  out: string,
-  names: readonly string[],
-  lower: readonly string[],
-  values: readonly string[],
-  connectionTokens: readonly string[] | null,
-  drop: ReadonlySet<string>,
-): string {
-  for (let i = 0; i < names.length; i++) {
-    const l = lower[i] as string;
-    if (HOP_BY_HOP.has(l) || drop.has(l) || connectionTokens?.includes(l)) continue;
-    out += `${names[i]}: ${values[i]}\r\n`;
-  }
-  return out;
-}
-
 /** `Name: value\r\n` for each pair of a flat [name, value, …] list. */
 export function appendFields(out: string, fields: readonly string[]): string {
   for (let i = 0; i + 1 < fields.length; i += 2) out += `${fields[i]}: ${fields[i + 1]}\r\n`;

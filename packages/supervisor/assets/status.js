@@ -354,7 +354,8 @@
     d.frontends.forEach((f, i) => {
       const card = list[i];
       const key = `fe:${f.name}`;
-      card.querySelector('h3').textContent = `${f.name} · ${f.protocol}://${f.listen} → ${f.backend}`;
+      const scheme = f.tls ? (f.protocol === 'http' ? 'https' : 'tls') : f.protocol;
+      card.querySelector('h3').textContent = `${f.name} · ${scheme}://${f.listen} → ${f.backend}`;
       const tcp = f.protocol === 'tcp';
       facts(card.querySelector('dl'), [
         ['open', String(f.activeConnections)],
@@ -526,11 +527,34 @@
     });
   }
 
+  /** Days a certificate has left below which its row warns (cert-manager renews at 30 days left by default). */
+  const CERT_WARN_DAYS = 14;
+
+  function renderCertificates(d) {
+    document.getElementById('certificates-section').hidden = d.certificates.length === 0;
+    const rows = d.certificates.map((c) => {
+      const left = (Date.parse(c.notAfter) - d.time) / 86_400_000;
+      const cls = left <= 0 ? 'badge down' : left < CERT_WARN_DAYS ? 'badge warn' : 'badge up';
+      const when = left <= 0 ? `expired ${duration(-left * 86_400)} ago` : `in ${duration(left * 86_400)}`;
+      return el(
+        'tr',
+        { 'data-frontend': c.frontend },
+        el('td', { text: c.frontend }),
+        el('td', { text: c.names.join(', ') || '–' }),
+        el('td', null, el('span', { class: cls, text: when }), ` ${c.notAfter.slice(0, 10)}`),
+        el('td', { class: 'mono', text: c.fingerprint, title: c.fingerprint }),
+        el('td', { text: c.file }),
+      );
+    });
+    document.querySelector('#certificates tbody').replaceChildren(...rows);
+  }
+
   function render(d) {
     renderProcess(d);
     renderWorkers(d);
     renderFrontends(d);
     renderBackends(d);
+    renderCertificates(d);
     for (const key of [...charts.keys()]) if (!charts.get(key).el.isConnected) charts.delete(key);
     document.getElementById('updated').textContent = `updated ${clock(d.time)}`;
   }

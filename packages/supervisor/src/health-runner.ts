@@ -1,4 +1,4 @@
-import type { BackendTls, HealthCheckSettings } from '@rustlb/core';
+import type { BackendTls, HealthCheckSettings, ProxyProtocolVersion } from '@rustlb/core';
 import type { PassiveReport } from '@rustlb/core/ipc';
 import {
   INITIAL_HEALTH,
@@ -22,6 +22,8 @@ interface Tracked {
   settings: HealthCheckSettings;
   /** The backend's TLS to its servers: probes speak it too. */
   tls: BackendTls | null;
+  /** The backend's PROXY header to its servers: probes send one too (a `LOCAL` one). */
+  sendProxy: ProxyProtocolVersion | null;
   health: ServerHealth;
   lastCheck: { at: number; ok: boolean; reason: string | null } | null;
   cooldownTimer: NodeJS.Timeout | null;
@@ -64,8 +66,10 @@ export class HealthRunner {
 
   /** The table's servers now: new ones start healthy and get probes; gone ones stop. */
   #reconcile(): void {
-    const wanted = new Map<string, { member: Member; settings: HealthCheckSettings; tls: BackendTls | null }>();
-    for (const { member, backend } of this.#table.servers()) wanted.set(member.key, { member, settings: backend.healthCheck, tls: backend.tls });
+    const wanted = new Map<string, { member: Member; settings: HealthCheckSettings; tls: BackendTls | null; sendProxy: ProxyProtocolVersion | null }>();
+    for (const { member, backend } of this.#table.servers()) {
+      wanted.set(member.key, { member, settings: backend.healthCheck, tls: backend.tls, sendProxy: backend.sendProxy });
+    }
     for (const [key, t] of this.#servers) {
       if (wanted.has(key)) continue;
       this.#scheduler.cancel(key);
@@ -73,10 +77,20 @@ export class HealthRunner {
       this.#servers.delete(key);
       this.#metrics.backendHealth.remove(t.member.backend, t.member.address);
     }
-    for (const [key, { member, settings, tls }] of wanted) {
+    for (const [key, { member, settings, tls, sendProxy }] of wanted) {
       const t = this.#servers.get(key);
       if (t === undefined) {
-        this.#servers.set(key, { member, settings, tls, health: INITIAL_HEALTH, lastCheck: null, cooldownTimer: null, passiveFailures: 0, activeFailures: 0 });
+        this.#servers.set(key, {
+          member,
+          settings,
+          tls,
+          sendProxy,
+          health: INITIAL_HEALTH,
+          lastCheck: null,
+          cooldownTimer: null,
+          passiveFailures: 0,
+          activeFailures: 0,
+        });
         this.#metrics.backendHealth.labels(member.backend, member.address).set(1);
         this.#schedule(key);
       } else {
@@ -84,6 +98,7 @@ export class HealthRunner {
         t.member = member;
         t.settings = settings;
         t.tls = tls;
+        t.sendProxy = sendProxy;
         if (changed) this.#schedule(key);
       }
     }
@@ -103,7 +118,7 @@ export class HealthRunner {
     const t = this.#servers.get(key);
     if (t === undefined) return;
     const s = t.settings;
-    const target = { host: t.member.host, port: t.member.port, timeoutMs: s.timeoutMs, tls: t.tls };
+    const target = { host: t.member.host, port: t.member.port, timeoutMs: s.timeoutMs, tls: t.tls, sendProxy: t.sendProxy };
     const result: ProbeResult =
       s.type === 'http'
         ? await probeHttp({ ...target, path: s.path, expectedStatus: s.expectedStatus, hostHeader: t.member.configured })

@@ -1,4 +1,4 @@
-import type { StatusResult, WorkerStatus } from '@rustlb/core';
+import type { CertificateStatus, StatusResult, WorkerStatus } from '@rustlb/core';
 import { LABEL, METRIC, type MetricsJson } from '@rustlb/telemetry';
 import { type StatusSources, serverStatus, statusReport } from './status-report.js';
 
@@ -29,6 +29,8 @@ export interface Histogram {
 export interface FrontendFigures {
   readonly name: string;
   readonly protocol: string;
+  /** TLS is terminated on it: the page shows https:// (HTTP) or tls:// (TCP). */
+  readonly tls: boolean;
   readonly listen: string;
   readonly backend: string;
   readonly algorithm: string;
@@ -99,6 +101,8 @@ export interface StatusPageData {
   readonly workers: readonly WorkerFigures[];
   readonly frontends: readonly FrontendFigures[];
   readonly backends: readonly BackendFigures[];
+  /** The certificates of TLS frontends in force, as `rustlb-ctl status` lists them (never a key). */
+  readonly certificates: readonly CertificateStatus[];
   /** Drain / disable / enable offered (global.admin.status_actions with a token). */
   readonly actions: boolean;
 }
@@ -221,6 +225,7 @@ export async function statusPageData(s: StatusPageSources): Promise<StatusPageDa
         };
       }),
     })),
+    certificates: report.certificates,
     actions: s.actions,
   };
 }

@@ -126,6 +126,7 @@ export async function statusReport(
     frontends: config.frontends.map((f) => ({
       name: f.name,
       protocol: f.protocol,
+      tls: f.tls !== null,
       listen: f.listenText,
       backend: f.backend,
       algorithm: f.algorithm,

@@ -1,8 +1,8 @@
 import { request } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { VERSION } from '@rustlb/core';
-import { failureReason, type ProbeResult, type ProbeTarget, tlsOptions } from './result.js';
+import { connectProbe } from './connect.js';
+import { failureReason, type ProbeResult, type ProbeTarget } from './result.js';
 
 export interface HttpProbeTarget extends ProbeTarget {
   readonly path: string;
@@ -26,16 +26,14 @@ export function probeHttp(target: HttpProbeTarget): Promise<ProbeResult> {
       req.destroy();
       resolve({ ok, reason, durationMs: performance.now() - started });
     };
-    const options = {
-      host: target.host,
-      port: target.port,
+    // The connection is made here (PROXY header, TLS), the request written on it by node:http.
+    // With createConnection and no agent, node:http uses no agent at all: nothing pooled.
+    const req = request({
       path: target.path,
       method: 'GET',
-      agent: false,
+      createConnection: () => connectProbe(target).socket,
       headers: { host: hostHeader, 'user-agent': USER_AGENT, connection: 'close', accept: '*/*' },
-    } as const;
-    const tls = target.tls ?? null;
-    const req = tls === null ? request(options) : httpsRequest({ ...tlsOptions(target, tls), ...options });
+    });
     const timer = setTimeout(() => done(false, 'timeout'), target.timeoutMs);
     // The status decides; a body that is slow or endless must not turn a verdict into a timeout.
     req.once('response', (res) => {

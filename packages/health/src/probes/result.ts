@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import type { BackendTls } from '@rustlb/core';
+import type { BackendTls, ProxyProtocolVersion } from '@rustlb/core';
 /**
  * The outcome of one probe. A failure names the layer and reason, as HAProxy's check
  * status does: `refused`, `timeout`, `reset`, `bad status 503`, `error EHOSTUNREACH`.
@@ -17,6 +17,8 @@ export interface ProbeTarget {
   readonly timeoutMs: number;
   /** The backend speaks TLS: probes do too, with the same verification as the data plane. */
   readonly tls?: BackendTls | null;
+  /** The backend's servers expect a PROXY header first: probes send one saying "a connection of the proxy's own" (`connect.ts`). */
+  readonly sendProxy?: ProxyProtocolVersion | null;
 }
 
 /** node:tls connect options for a probe of a TLS backend (as the workers' connections are made). */

@@ -1,15 +1,13 @@
-import { connect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
-import { failureReason, type ProbeResult, type ProbeTarget, tlsOptions } from './result.js';
+import { connectProbe } from './connect.js';
+import { failureReason, type ProbeResult, type ProbeTarget } from './result.js';
 
 /** Layer 4 check: the server accepts a TCP connection within the timeout. */
 export function probeTcp(target: ProbeTarget): Promise<ProbeResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     let settled = false;
-    const tls = target.tls ?? null;
     // A TLS backend is up when its handshake completes (certificate verified, as the workers require).
-    const socket = tls === null ? connect({ host: target.host, port: target.port }) : tlsConnect(tlsOptions(target, tls));
+    const { socket, ready } = connectProbe(target);
     const done = (ok: boolean, reason: string | null) => {
       if (settled) return;
       settled = true;
@@ -18,7 +16,7 @@ export function probeTcp(target: ProbeTarget): Promise<ProbeResult> {
       resolve({ ok, reason, durationMs: performance.now() - started });
     };
     const timer = setTimeout(() => done(false, 'timeout'), target.timeoutMs);
-    socket.once(tls === null ? 'connect' : 'secureConnect', () => done(true, null));
+    socket.once(ready, () => done(true, null));
     // Kept for the socket's whole life: an error after the verdict must not reach the event loop.
     socket.on('error', (err) => done(false, failureReason(err)));
   });
