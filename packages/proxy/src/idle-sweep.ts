@@ -41,18 +41,45 @@ export class IdleSweep {
   };
 }
 
-/** When a socket last moved a byte either way, as the sweeps see it. */
-export class IdleClock {
-  #lastBytes = 0;
-  #lastActive = performance.now();
+/**
+ * How long a byte counter has stood still, as the sweeps see it: each look passes the
+ * counter's value now, and gets the milliseconds since the look that last saw it change
+ * (0 when this one did). Sweeps instead of a timer re-armed per chunk: nothing on the
+ * hot path. Every "no byte for N ms" rule of the data plane reads one of these.
+ */
+export class ByteClock {
+  #bytes: number;
+  #at: number;
 
-  /** Milliseconds since `socket` last moved a byte, as of the sweeps so far. */
-  idleFor(socket: Socket, now: number): number {
-    const moved = socket.bytesRead + socket.bytesWritten;
-    if (moved !== this.#lastBytes) {
-      this.#lastBytes = moved;
-      this.#lastActive = now;
-    }
-    return now - this.#lastActive;
+  /** `startAt`: counting from then, at 0 bytes; absent: counting from the first look. */
+  constructor(startAt?: number) {
+    this.#bytes = startAt === undefined ? -1 : 0;
+    this.#at = startAt ?? 0;
   }
+
+  /** Milliseconds since `bytes` last changed. */
+  stillFor(bytes: number, now: number): number {
+    if (bytes !== this.#bytes) {
+      this.#bytes = bytes;
+      this.#at = now;
+      return 0;
+    }
+    return now - this.#at;
+  }
+
+  /** Counts from now, at `bytes` (a wait that was not the peer's is over). */
+  restart(bytes: number, now: number): void {
+    this.#bytes = bytes;
+    this.#at = now;
+  }
+
+  /** Counts from the next look, whatever the counter says then. */
+  forget(): void {
+    this.#bytes = -1;
+  }
+}
+
+/** Bytes moved either way on `socket`: what idle and stall rules watch. */
+export function bytesMoved(socket: Socket): number {
+  return socket.bytesRead + socket.bytesWritten;
 }

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { type ErrorCode, normalizeIp } from '@rustlb/core';
 import { ChunkedDecoder, type ChunkSink, type H1Code, h1Status, parseRequestHead, RequestHead } from '@rustlb/http1';
 import { logHttpAccess } from '@rustlb/telemetry';
+import { ByteClock, bytesMoved } from '../idle-sweep.js';
 import type { ClientAddress } from '../intake.js';
 import { encodeProxyHeader } from '../proxy-protocol.js';
 import { errorResponse, statusOf } from './error-page.js';
@@ -98,9 +99,8 @@ export class ClientConnection implements ChunkSink {
   /** Byte counters already counted in metrics. */
   #read = 0;
   #written = 0;
-  /** The stall clock: byte counters as last seen by the sweep, and when they last moved. */
-  #seenBytes = -1;
-  #movedAt = 0;
+  /** The stall clock: since a byte last moved either way on the client socket, as the sweeps saw it. */
+  readonly #stall = new ByteClock();
   #processing = false;
 
   constructor(socket: Socket, frontend: HttpFrontend, client: ClientAddress, secure: boolean) {
@@ -507,19 +507,11 @@ export class ClientConnection implements ChunkSink {
    * is not the client's stall.
    */
   restartStallClock(): void {
-    this.#seenBytes = this.socket.bytesRead + this.socket.bytesWritten;
-    this.#movedAt = performance.now();
+    this.#stall.restart(bytesMoved(this.socket), performance.now());
   }
 
-  /** Milliseconds since a byte last moved either way on the client socket, as the sweeps saw it. */
   #stalledFor(now: number): number {
-    const moved = this.socket.bytesRead + this.socket.bytesWritten;
-    if (moved !== this.#seenBytes) {
-      this.#seenBytes = moved;
-      this.#movedAt = now;
-      return 0;
-    }
-    return now - this.#movedAt;
+    return this.#stall.stillFor(bytesMoved(this.socket), now);
   }
 
   /** The PROXY header a backend with send_proxy gets first: this client, and the address it reached. */

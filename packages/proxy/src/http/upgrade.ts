@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { IdleClock, type IdleWatched } from '../idle-sweep.js';
+import { ByteClock, bytesMoved, type IdleWatched } from '../idle-sweep.js';
 import type { Exchange } from './exchange.js';
 
 function ignore(): void {}
@@ -15,7 +15,7 @@ export class Tunnel implements IdleWatched {
   readonly #client: Socket;
   readonly #upstream: Socket;
   readonly #exchange: Exchange;
-  readonly #idle = new IdleClock();
+  readonly #idle = new ByteClock(performance.now());
   #idleClosed = false;
   #closed = false;
   onClose: ((t: Tunnel) => void) | null = null;
@@ -41,7 +41,7 @@ export class Tunnel implements IdleWatched {
 
   /** Closes the tunnel if no byte moved either way for `http.timeouts.tunnel_idle` (the frontend's IdleSweep calls it). */
   checkIdle(now: number, timeoutMs: number): void {
-    if (this.#idle.idleFor(this.#client, now) >= timeoutMs) {
+    if (this.#idle.stillFor(bytesMoved(this.#client), now) >= timeoutMs) {
       this.#idleClosed = true;
       this.#client.destroy();
     }

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, type ChunkSink, type HeadLimits, parseResponseHead, ResponseHead } from '@rustlb/http1';
+import { ByteClock } from '../idle-sweep.js';
 import type { UpstreamFailure } from './upstream-errors.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
@@ -78,9 +79,8 @@ export class UpstreamConnection implements ChunkSink {
   #remaining = 0;
   #decoder: ChunkedDecoder | null = null;
   #head: ResponseHead | null = null;
-  /** Bytes read since the request was written, seen by the response-timeout sweep. */
-  #sweepBytes = -1;
-  #sweepAt = 0;
+  /** Since a byte last came from the server while a response is owed (the response-timeout sweep's). */
+  readonly #wait = new ByteClock();
 
   constructor(socket: Socket, pool: UpstreamPool) {
     this.socket = socket as UpstreamSocket;
@@ -103,7 +103,7 @@ export class UpstreamConnection implements ChunkSink {
     this.#phase = Phase.Head;
     this.#headRequest = headRequest;
     this.#upgrade = upgrade;
-    this.#sweepBytes = -1;
+    this.#wait.forget();
     if (this.socket.isPaused()) this.socket.resume();
   }
 
@@ -113,14 +113,12 @@ export class UpstreamConnection implements ChunkSink {
    */
   waitingFor(now: number): number {
     if (this.#phase !== Phase.Head && this.#phase !== Phase.Body) return 0;
-    const read = this.socket.bytesRead;
     // Paused because the client reads slowly: that wait is the client's (client_stall), not the server's.
-    if (read !== this.#sweepBytes || this.socket.isPaused()) {
-      this.#sweepBytes = read;
-      this.#sweepAt = now;
+    if (this.socket.isPaused()) {
+      this.#wait.restart(this.socket.bytesRead, now);
       return 0;
     }
-    return now - this.#sweepAt;
+    return this.#wait.stillFor(this.socket.bytesRead, now);
   }
 
   /** @internal socket data */

@@ -5,7 +5,7 @@ import { type BackendTls, type ErrorCode, type FrontendConfig, normalizeIp } fro
 import type { PassiveFailureReason } from '@rustlb/core/ipc';
 import { logTcpAccess, type MetricsTarget, type WorkerMetrics } from '@rustlb/telemetry';
 import type { ProxyContext } from '../context.js';
-import { IdleClock, IdleSweep } from '../idle-sweep.js';
+import { ByteClock, bytesMoved, IdleSweep } from '../idle-sweep.js';
 import { type ClientAddress, IntakeCounter } from '../intake.js';
 import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
 import { encodeProxyHeader } from '../proxy-protocol.js';
@@ -52,7 +52,7 @@ class TcpSession {
   /** The server this session is counted on (from its pick until the end). */
   #counted: ServerSlot | null = null;
   /** Set when the session is spliced (idleness counts from then). */
-  #idle: IdleClock | null = null;
+  #idle: ByteClock | null = null;
   readonly #onSpliced: () => void;
   #slot: ServerSlot | null = null;
   #avoid: Set<ServerSlot> | null = null;
@@ -214,13 +214,13 @@ class TcpSession {
     // pipe() ends the other side when one side ends (half-close) and handles backpressure.
     client.pipe(upstream);
     upstream.pipe(client);
-    this.#idle = new IdleClock();
+    this.#idle = new ByteClock(performance.now());
     this.#onSpliced();
   }
 
   /** Closes the session if no byte moved either way for `idle_timeout` (the frontend's IdleSweep calls it). */
   checkIdle(now: number, timeoutMs: number): void {
-    if (this.#idle !== null && this.#idle.idleFor(this.#client, now) >= timeoutMs) {
+    if (this.#idle !== null && this.#idle.stillFor(bytesMoved(this.#client), now) >= timeoutMs) {
       this.#error = 'RLB_ERR_CLIENT_TIMEOUT';
       this.#client.destroy();
     }
