@@ -1,4 +1,4 @@
-import type { BackendTls, HealthCheckSettings, ProxyProtocolVersion } from '@rustlb/core';
+import type { BackendConfig, HealthCheckSettings } from '@rustlb/core';
 import type { PassiveReport } from '@rustlb/core/ipc';
 import {
   INITIAL_HEALTH,
@@ -19,11 +19,10 @@ import type { Member, ServerTable } from './server-table.js';
 
 interface Tracked {
   member: Member;
+  /** Its backend's health check settings. */
   settings: HealthCheckSettings;
-  /** The backend's TLS to its servers: probes speak it too. */
-  tls: BackendTls | null;
-  /** The backend's PROXY header to its servers: probes send one too (a `LOCAL` one). */
-  sendProxy: ProxyProtocolVersion | null;
+  /** Its backend, whose TLS and PROXY header to servers the probes use too. */
+  backend: BackendConfig;
   health: ServerHealth;
   lastCheck: { at: number; ok: boolean; reason: string | null } | null;
   cooldownTimer: NodeJS.Timeout | null;
@@ -66,10 +65,7 @@ export class HealthRunner {
 
   /** The table's servers now: new ones start healthy and get probes; gone ones stop. */
   #reconcile(): void {
-    const wanted = new Map<string, { member: Member; settings: HealthCheckSettings; tls: BackendTls | null; sendProxy: ProxyProtocolVersion | null }>();
-    for (const { member, backend } of this.#table.servers()) {
-      wanted.set(member.key, { member, settings: backend.healthCheck, tls: backend.tls, sendProxy: backend.sendProxy });
-    }
+    const wanted = new Map(this.#table.servers().map((s) => [s.member.key, s]));
     for (const [key, t] of this.#servers) {
       if (wanted.has(key)) continue;
       this.#scheduler.cancel(key);
@@ -77,14 +73,13 @@ export class HealthRunner {
       this.#servers.delete(key);
       this.#metrics.backendHealth.remove(t.member.backend, t.member.address);
     }
-    for (const [key, { member, settings, tls, sendProxy }] of wanted) {
+    for (const [key, { member, backend }] of wanted) {
       const t = this.#servers.get(key);
       if (t === undefined) {
         this.#servers.set(key, {
           member,
-          settings,
-          tls,
-          sendProxy,
+          settings: backend.healthCheck,
+          backend,
           health: INITIAL_HEALTH,
           lastCheck: null,
           cooldownTimer: null,
@@ -94,11 +89,10 @@ export class HealthRunner {
         this.#metrics.backendHealth.labels(member.backend, member.address).set(1);
         this.#schedule(key);
       } else {
-        const changed = JSON.stringify(t.settings) !== JSON.stringify(settings);
+        const changed = JSON.stringify(t.settings) !== JSON.stringify(backend.healthCheck);
         t.member = member;
-        t.settings = settings;
-        t.tls = tls;
-        t.sendProxy = sendProxy;
+        t.settings = backend.healthCheck;
+        t.backend = backend;
         if (changed) this.#schedule(key);
       }
     }
@@ -118,7 +112,7 @@ export class HealthRunner {
     const t = this.#servers.get(key);
     if (t === undefined) return;
     const s = t.settings;
-    const target = { host: t.member.host, port: t.member.port, timeoutMs: s.timeoutMs, tls: t.tls, sendProxy: t.sendProxy };
+    const target = { host: t.member.host, port: t.member.port, timeoutMs: s.timeoutMs, tls: t.backend.tls, sendProxy: t.backend.sendProxy };
     const result: ProbeResult =
       s.type === 'http'
         ? await probeHttp({ ...target, path: s.path, expectedStatus: s.expectedStatus, hostHeader: t.member.configured })
