@@ -5,33 +5,10 @@
 // (count: inputs of each kind, default 1,000,000 in all).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fuzzArgs, loadBuilt } from './lib/fuzz-kit.mjs';
 
-const root = join(import.meta.dirname, '..');
-const entry = join(root, 'packages/http1/dist/src/index.js');
-if (!existsSync(entry)) {
-  console.error(`${entry} is missing: build first (npx tsc -b)`);
-  process.exit(1);
-}
-const { ChunkedDecoder, H1_ERRORS, parseRequestHead, parseResponseHead, RequestHead, ResponseHead } = await import(entry);
-
-const total = Number(process.argv[2] ?? 1_000_000);
-let seed = Number(process.argv[3] ?? 14) >>> 0 || 1;
-if (!Number.isInteger(total) || total <= 0) {
-  console.error('usage: fuzz-http1.mjs [count] [seed]');
-  process.exit(1);
-}
-
-// xorshift32: reproducible runs from a seed.
-function rand() {
-  seed ^= seed << 13;
-  seed >>>= 0;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed;
-}
-const below = (n) => rand() % n;
-const pick = (list) => list[below(list.length)];
+const { ChunkedDecoder, H1_ERRORS, parseRequestHead, parseResponseHead, RequestHead, ResponseHead } = await loadBuilt('packages/http1/dist/src/index.js');
+const { total, root, below, pick } = fuzzArgs('fuzz-http1.mjs', 14);
 
 const H = 'Host: f.test\r\n';
 const REQUESTS = [
@@ -203,7 +180,7 @@ for (let i = 0; i < total; i++) {
         // The same bytes inside a larger buffer, junk around them: the same verdict (nothing read outside [start, end)).
         const pre = below(16);
         const big = Buffer.alloc(pre + buf.length + 16);
-        for (let j = 0; j < big.length; j++) big[j] = rand() & 0xff;
+        for (let j = 0; j < big.length; j++) big[j] = below(256);
         buf.copy(big, pre);
         const again = new RequestHead();
         const m = parseRequestHead(big, pre, pre + buf.length, LIMITS, again);

@@ -5,35 +5,10 @@
 // within the input; an error only with -1; a prefix never contradicts the whole), accepts and
 // refusals by reason. Usage: node scripts/fuzz-proxy-protocol.mjs [count] [seed]
 // (count: inputs, default 1,000,000).
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { fuzzArgs, loadBuilt } from './lib/fuzz-kit.mjs';
 
-const root = join(import.meta.dirname, '..');
-const entry = join(root, 'packages/proxy/dist/src/proxy-protocol.js');
-if (!existsSync(entry)) {
-  console.error(`${entry} is missing: build first (npx tsc -b)`);
-  process.exit(1);
-}
-const { encodeProxyHeader, parseProxyHeader, ProxyHeader, PROXY_V2_SIGNATURE } = await import(entry);
-
-const total = Number(process.argv[2] ?? 1_000_000);
-let seed = Number(process.argv[3] ?? 15) >>> 0 || 1;
-if (!Number.isInteger(total) || total <= 0) {
-  console.error('usage: fuzz-proxy-protocol.mjs [count] [seed]');
-  process.exit(1);
-}
-
-// xorshift32: reproducible runs from a seed.
-function rand() {
-  seed ^= seed << 13;
-  seed >>>= 0;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed;
-}
-const below = (n) => rand() % n;
-const pick = (list) => list[below(list.length)];
+const { encodeProxyHeader, parseProxyHeader, ProxyHeader, PROXY_V2_SIGNATURE } = await loadBuilt('packages/proxy/dist/src/proxy-protocol.js');
+const { total, below, pick } = fuzzArgs('fuzz-proxy-protocol.mjs', 15);
 
 const V4 = ['0.0.0.0', '1.2.3.4', '10.0.0.1', '127.0.0.1', '192.168.100.200', '255.255.255.255'];
 const V6 = ['::', '::1', '2001:db8::1', 'fe80::1:2', '::ffff:1.2.3.4', '1:2:3:4:5:6:7:8', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '64:ff9b::10.0.0.1'];
