@@ -128,7 +128,7 @@ function checkV1(line: string, partial: boolean, out: ProxyHeader): string | nul
     if (i <= 2) {
       const ok = v4 ? (last ? isIpv4Prefix(t) : parseIpv4(t) !== null) : last ? isIpv6Prefix(t) : parseIpv6(t) !== null;
       if (!ok) return `v1: bad ${i === 1 ? 'source' : 'destination'} address for ${proto}`;
-    } else if (!(last ? t === '' || parsePort(t) !== -1 : parsePort(t) !== -1)) {
+    } else if (!(last && t === '') && parsePort(t) === -1) {
       return `v1: bad ${i === 3 ? 'source' : 'destination'} port`;
     }
   }
@@ -154,9 +154,9 @@ function checkV1(line: string, partial: boolean, out: ProxyHeader): string | nul
   return null;
 }
 
-/** A decimal port 0-65535 without leading zeros, or -1. */
-function parsePort(s: string): number {
-  if (s.length === 0 || s.length > 5) return -1;
+/** A decimal number 0-`max` of at most `digits` digits without leading zeros, or -1. */
+function parseDecimal(s: string, digits: number, max: number): number {
+  if (s.length === 0 || s.length > digits) return -1;
   if (s.length > 1 && s.charCodeAt(0) === 0x30) return -1;
   let n = 0;
   for (let i = 0; i < s.length; i++) {
@@ -164,21 +164,14 @@ function parsePort(s: string): number {
     if (d < 0 || d > 9) return -1;
     n = n * 10 + d;
   }
-  return n <= 65535 ? n : -1;
+  return n <= max ? n : -1;
 }
 
-/** An IPv4 octet: 0-255, no leading zeros. */
-function parseOctet(s: string): number {
-  if (s.length === 0 || s.length > 3) return -1;
-  if (s.length > 1 && s.charCodeAt(0) === 0x30) return -1;
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const d = s.charCodeAt(i) - 0x30;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n <= 255 ? n : -1;
-}
+/** A port 0-65535, or -1. */
+const parsePort = (s: string): number => parseDecimal(s, 5, 65535);
+
+/** An IPv4 octet 0-255, or -1. */
+const parseOctet = (s: string): number => parseDecimal(s, 3, 255);
 
 /** A dotted-decimal IPv4 address (four octets, no leading zeros) as 4 bytes, or null. */
 export function parseIpv4(s: string): number[] | null {
