@@ -123,3 +123,24 @@ export const genChunked: fc.Arbitrary<GenChunked> = fc
 
 /** A mutation of `text`: bytes replaced, inserted, deleted or duplicated, biased toward the bytes that matter to HTTP. */
 export const INTERESTING = [0x0d, 0x0a, 0x20, 0x09, 0x00, 0x3a, 0x2c, 0x3b, 0x22, 0x23, 0x2f, 0x7f, 0xff, 0x80, 0x30, 0x2b, 0x2d, 0x5f, 0x0b, 0x0c];
+
+/** Byte edits of a message: at a position (modulo its length + 1), set, insert or delete a byte. */
+export type Mutation = readonly [at: number, byte: number, op: 'set' | 'insert' | 'delete'];
+
+/** `minLength` to `maxLength` edits with bytes from `bytes` (by default the INTERESTING ones). */
+export function mutations(o: { readonly minLength?: number; readonly maxLength: number; readonly bytes?: readonly number[] }): fc.Arbitrary<Mutation[]> {
+  const edit = fc.tuple(fc.nat(), fc.constantFrom(...(o.bytes ?? INTERESTING)), fc.constantFrom('set' as const, 'insert' as const, 'delete' as const));
+  return fc.array(edit, { minLength: o.minLength ?? 0, maxLength: o.maxLength });
+}
+
+/** `text` (latin1) with `muts` applied in order. */
+export function mutate(text: string, muts: readonly Mutation[]): Buffer {
+  const bytes = [...Buffer.from(text, 'latin1')];
+  for (const [at, byte, op] of muts) {
+    const i = at % (bytes.length + 1);
+    if (op === 'set' && i < bytes.length) bytes[i] = byte;
+    else if (op === 'insert') bytes.splice(i, 0, byte);
+    else bytes.splice(i, 1);
+  }
+  return Buffer.from(bytes);
+}
