@@ -173,9 +173,13 @@ test('SIGTERM: /readyz 503 at once, accepting with Connection: close for shutdow
   }
 });
 
-test('shutdown_timeout: the primary kills a worker whose request outlives it, and still exits 0', async () => {
+/**
+ * Starts rustlb with `shutdown_timeout`, holds a request at the upstream, sends SIGTERM;
+ * returns how the primary exited, how long it took, and how the held request ended.
+ */
+async function termWithARequestHeld(shutdownTimeout: string): Promise<{ lb: RustlbProcess; exit: unknown; took: number; hung: string }> {
   const port = await freePort();
-  const lb = await RustlbProcess.start({ config: config(port, { shutdown_delay: '0s', shutdown_timeout: '1s' }) });
+  const lb = await RustlbProcess.start({ config: config(port, { shutdown_delay: '0s', shutdown_timeout: shutdownTimeout }) });
   try {
     const seen = upstream.requests.length;
     const hung = get(port, { path: '/hang', timeoutMs: 20_000 }).then(
@@ -186,36 +190,25 @@ test('shutdown_timeout: the primary kills a worker whose request outlives it, an
     const t0 = Date.now();
     lb.child.kill('SIGTERM');
     const exit = await lb.exited;
-    const took = Date.now() - t0;
-    assert.deepEqual(exit, { code: 0, signal: null });
-    assert.ok(took >= 1000 && took < 6000, `exit after ${took} ms with a 1 s shutdown_timeout`);
-    assert.match(await hung, /ECONNRESET|socket hang up/);
-    assert.ok(lb.logs.some((l) => l.msg === 'worker did not finish draining in time: killing it'));
+    return { lb, exit, took: Date.now() - t0, hung: await hung };
   } finally {
     await lb.dispose();
   }
+}
+
+test('shutdown_timeout: the primary kills a worker whose request outlives it, and still exits 0', async () => {
+  const { lb, exit, took, hung } = await termWithARequestHeld('1s');
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.ok(took >= 1000 && took < 6000, `exit after ${took} ms with a 1 s shutdown_timeout`);
+  assert.match(hung, /ECONNRESET|socket hang up/);
+  assert.ok(lb.logs.some((l) => l.msg === 'worker did not finish draining in time: killing it'));
 });
 
 test('shutdown_timeout: 0s closes what is in flight at once (the meaning of 0), and exits 0', async () => {
-  const port = await freePort();
-  const lb = await RustlbProcess.start({ config: config(port, { shutdown_delay: '0s', shutdown_timeout: '0s' }) });
-  try {
-    const seen = upstream.requests.length;
-    const hung = get(port, { path: '/hang', timeoutMs: 20_000 }).then(
-      (r) => `status ${r.status}`,
-      (err: NodeJS.ErrnoException) => err.code ?? err.message,
-    );
-    await waitFor(() => upstream.requests.slice(seen).some((r) => r.url === '/hang'), 'the request to reach the upstream');
-    const t0 = Date.now();
-    lb.child.kill('SIGTERM');
-    const exit = await lb.exited;
-    const took = Date.now() - t0;
-    assert.deepEqual(exit, { code: 0, signal: null });
-    assert.ok(took < 900, `exit after ${took} ms with a 0s shutdown_timeout`);
-    assert.match(await hung, /ECONNRESET|socket hang up/);
-  } finally {
-    await lb.dispose();
-  }
+  const { exit, took, hung } = await termWithARequestHeld('0s');
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.ok(took < 900, `exit after ${took} ms with a 0s shutdown_timeout`);
+  assert.match(hung, /ECONNRESET|socket hang up/);
 });
 
 test('TCP sessions and WebSockets finish after the listeners stop; exit follows their end', async () => {
