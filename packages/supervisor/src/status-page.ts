@@ -26,14 +26,8 @@ export interface Histogram {
   readonly sum: number;
 }
 
-export interface FrontendFigures {
-  readonly name: string;
-  readonly protocol: string;
-  /** TLS is terminated on it: the page shows https:// (HTTP) or tls:// (TCP). */
-  readonly tls: boolean;
-  readonly listen: string;
-  readonly backend: string;
-  readonly algorithm: string;
+/** A frontend as `rustlb-ctl status` reports it (name, protocol, tls, listen, backend, algorithm), with the page's figures. */
+export interface FrontendFigures extends Omit<StatusResult['frontends'][number], 'activeConnections' | 'connections' | 'requests'> {
   /** Open client connections (`rustlb_active_connections`). */
   readonly activeConnections: number;
   /** Connections accepted (`rustlb_connections_total`). */
