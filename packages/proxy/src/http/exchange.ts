@@ -517,8 +517,7 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
     const method = this.head.method;
     target.metrics.request(method, status, seconds);
     this.#slot?.recordRequest(this.#ctx.metrics, status, seconds);
-    const { bytesIn, bytesOut } = this.#conn.takeBytes();
-    target.metrics.bytes(bytesIn, bytesOut);
+    this.#conn.countBytes(target.metrics);
     if (this.#ctx.accessLog) {
       logHttpAccess(this.#ctx.logger, {
         requestId: this.#requestId,
@@ -530,8 +529,8 @@ export class Exchange implements ResponseHandler, ConnectWaiter {
         path: this.head.target,
         status,
         durationMs: Math.round(seconds * 1e6) / 1e3,
-        bytesIn,
-        bytesOut,
+        bytesIn: this.#conn.shareIn,
+        bytesOut: this.#conn.shareOut,
         ...(error === null ? {} : { error }),
         ...(this.#conn.secure ? tlsFields(this.#conn.socket as TLSSocket) : {}),
       });

@@ -115,8 +115,7 @@ export class HttpFrontend {
     if (conn === undefined) return;
     this.#connections.delete(conn);
     conn.closed();
-    const rest = conn.takeBytes();
-    m.bytes(rest.bytesIn, rest.bytesOut);
+    conn.countBytes(m);
   }
 
   /** A WebSocket connection the server accepted: watched for tunnel_idle until it closes. */
