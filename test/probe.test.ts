@@ -98,6 +98,7 @@ async function runProbe(
 
 test('http11probe --strict: no scored test fails', async () => {
   const { code, summary, bad, report } = await runProbe(port, 'plain');
+  console.log(`plain: ${summary}`);
   assert.deepEqual(bad, [], summary);
   assert.equal(code, 0, summary);
   assert.equal(report.summary.scored, 161, summary);
