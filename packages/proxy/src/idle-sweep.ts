@@ -7,38 +7,60 @@ export interface IdleWatched {
 }
 
 /**
- * Looks at a set of long-lived sessions four times per idle timeout (at most every
- * minute) while there are any. A sweep rather than a socket timer: a socket timeout
- * re-arms on every chunk, which costs on the hot path of a busy session; the sweep costs
- * once per interval.
+ * Visits every item of a set on a timer while the set has any: how the data plane
+ * enforces its timeouts. A sweep rather than a timer per socket: a socket timeout re-arms
+ * on every chunk, which costs on the hot path, and a timer per idle keep-alive connection
+ * costs memory; the sweep costs once per period.
  */
-export class IdleSweep {
-  readonly #sessions: ReadonlySet<IdleWatched>;
-  readonly #timeoutMs: () => number;
+export class Sweep<T> {
+  readonly #items: ReadonlySet<T>;
+  readonly #every: () => number;
+  readonly #visit: (item: T, now: number) => void;
   #timer: NodeJS.Timeout | null = null;
+  #ms = 0;
 
-  /** `timeoutMs` is read at each sweep: a reload may change it. */
-  constructor(sessions: ReadonlySet<IdleWatched>, timeoutMs: () => number) {
-    this.#sessions = sessions;
-    this.#timeoutMs = timeoutMs;
+  /** `every` (the period, ms) is read when the sweep starts and by `retime`: a reload may change it. */
+  constructor(items: ReadonlySet<T>, every: () => number, visit: (item: T, now: number) => void) {
+    this.#items = items;
+    this.#every = every;
+    this.#visit = visit;
   }
 
-  /** Starts sweeping, unless it already is (call when a session is added). */
+  /** Starts sweeping, unless it already is (call when an item is added). */
   readonly watch = (): void => {
     if (this.#timer !== null) return;
-    const every = Math.min(60_000, Math.max(50, this.#timeoutMs() / 4));
+    this.#ms = this.#every();
     this.#timer = setInterval(() => {
-      if (this.#sessions.size === 0) {
-        clearInterval(this.#timer as NodeJS.Timeout);
-        this.#timer = null;
-        return;
-      }
+      if (this.#items.size === 0) return this.stop();
       const now = performance.now();
-      const timeoutMs = this.#timeoutMs();
-      for (const s of this.#sessions) s.checkIdle(now, timeoutMs);
-    }, every);
+      for (const item of this.#items) this.#visit(item, now);
+    }, this.#ms);
     this.#timer.unref();
   };
+
+  /** A new period (a reload): a running sweep takes it now. */
+  retime(): void {
+    if (this.#timer === null || this.#every() === this.#ms) return;
+    this.stop();
+    this.watch();
+  }
+
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+}
+
+/**
+ * The idle sweep of long-lived sessions (TCP sessions, WebSocket tunnels): four looks per
+ * idle timeout (between 50 ms and a minute), each closing a session idle for `timeoutMs`.
+ */
+export function idleSweep(sessions: ReadonlySet<IdleWatched>, timeoutMs: () => number): Sweep<IdleWatched> {
+  return new Sweep(
+    sessions,
+    () => Math.min(60_000, Math.max(50, timeoutMs() / 4)),
+    (s, now) => s.checkIdle(now, timeoutMs()),
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ProxyContext } from '../context.js';
-import { IdleSweep } from '../idle-sweep.js';
+import { idleSweep, Sweep } from '../idle-sweep.js';
 import { type ClientAddress, IntakeCounter, type IntakeSettings } from '../intake.js';
 import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
 import { TlsTerminator } from '../tls-terminator.js';
@@ -28,11 +28,14 @@ export class HttpFrontend {
   readonly ctx: ProxyContext;
   state: HttpState;
   readonly tunnels = new Set<Tunnel>();
-  readonly tunnelSweep = new IdleSweep(this.tunnels, () => this.state.frontend.http.timeouts.tunnelIdleMs);
+  readonly tunnelSweep = idleSweep(this.tunnels, () => this.state.frontend.http.timeouts.tunnelIdleMs);
   readonly #connections = new Set<ClientConnection>();
+  readonly #sweep = new Sweep(
+    this.#connections,
+    () => sweepEvery(this.state),
+    (conn, now) => conn.check(now),
+  );
   readonly #listener: FrontendListener;
-  #sweep: NodeJS.Timeout | null = null;
-  #sweepMs = 0;
   #open = 0;
   #tls: TlsTerminator | null = null;
 
@@ -79,11 +82,8 @@ export class HttpFrontend {
     }
     this.state = state;
     this.#applyIntake();
-    if (this.#sweep !== null && sweepEvery(state) !== this.#sweepMs) {
-      clearInterval(this.#sweep);
-      this.#sweep = null;
-      this.#startSweep();
-    }
+    this.#sweep.retime();
+    this.tunnelSweep.retime();
     return this.#applyLimit(worker);
   }
 
@@ -103,7 +103,7 @@ export class HttpFrontend {
     m.active.inc();
     const conn = new ClientConnection(socket, this, client, this.#tls !== null);
     this.#connections.add(conn);
-    this.#startSweep();
+    this.#sweep.watch();
     socket.resume();
   }
 
@@ -125,21 +125,6 @@ export class HttpFrontend {
     this.tunnelSweep.watch();
   }
 
-  #startSweep(): void {
-    if (this.#sweep !== null) return;
-    this.#sweepMs = sweepEvery(this.state);
-    this.#sweep = setInterval(() => {
-      if (this.#connections.size === 0) {
-        clearInterval(this.#sweep as NodeJS.Timeout);
-        this.#sweep = null;
-        return;
-      }
-      const now = performance.now();
-      for (const conn of this.#connections) conn.check(now);
-    }, this.#sweepMs);
-    this.#sweep.unref();
-  }
-
   /** Shutting down: stop accepting, close idle keep-alive connections (busy ones close after their response). */
   async stopAccepting(): Promise<void> {
     await this.#listener.close();
@@ -156,7 +141,6 @@ export class HttpFrontend {
     void this.#listener.close();
     for (const conn of this.#connections) conn.socket.destroy();
     for (const t of this.tunnels) t.destroy();
-    if (this.#sweep !== null) clearInterval(this.#sweep);
-    this.#sweep = null;
+    this.#sweep.stop();
   }
 }

@@ -5,7 +5,7 @@ import { type BackendTls, type ErrorCode, type FrontendConfig, normalizeIp } fro
 import type { PassiveFailureReason } from '@rustlb/core/ipc';
 import { logTcpAccess, type MetricsTarget, type WorkerMetrics } from '@rustlb/telemetry';
 import type { ProxyContext } from '../context.js';
-import { ByteClock, bytesMoved, IdleSweep } from '../idle-sweep.js';
+import { ByteClock, bytesMoved, type IdleWatched, idleSweep, type Sweep } from '../idle-sweep.js';
 import { type ClientAddress, IntakeCounter } from '../intake.js';
 import { FrontendListener, type WorkerSlot, workerShare } from '../listener.js';
 import { encodeProxyHeader } from '../proxy-protocol.js';
@@ -280,14 +280,14 @@ export class TcpFrontend {
   state: TcpState;
   readonly #listener: FrontendListener;
   readonly #sessions = new Set<TcpSession>();
-  readonly #sweep: IdleSweep;
+  readonly #sweep: Sweep<IdleWatched>;
   #tls: TlsTerminator | null = null;
 
   constructor(ctx: ProxyContext, state: TcpState) {
     this.ctx = ctx;
     this.state = state;
     // idle_timeout: 0s means never: an infinite timeout no session reaches (swept once a minute).
-    this.#sweep = new IdleSweep(this.#sessions, () => this.state.frontend.tcp.idleTimeoutMs || Number.POSITIVE_INFINITY);
+    this.#sweep = idleSweep(this.#sessions, () => this.state.frontend.tcp.idleTimeoutMs || Number.POSITIVE_INFINITY);
     this.#listener = new FrontendListener((socket, client) => this.accept(socket, client), null, new IntakeCounter(ctx, () => this.name));
     this.#applyIntake();
   }
@@ -323,6 +323,7 @@ export class TcpFrontend {
   update(state: TcpState, worker: WorkerSlot): Promise<void> {
     this.state = state;
     this.#applyIntake();
+    this.#sweep.retime();
     return this.#applyLimit(worker);
   }
 
